@@ -1,0 +1,729 @@
+"""The runtime context of a transformed function.
+
+Every call of ``init`` or ``apply`` runs the user's function inside a
+:class:`Frame`. The frame holds the parameters, the state, the random number
+sequence and the stack of module method calls that are active, and the public
+functions of this file (``get_parameter``, ``get_state``, ``next_rng_key``, ...)
+read and write it.
+
+Frames live in a :class:`contextvars.ContextVar` holding an immutable tuple, so
+two threads (or two asyncio tasks) running transforms at the same time never
+see each other's frames.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from haiku._src import config
+from haiku._src.rng import PRNGSequence, PRNGSequenceState
+
+__all__ = [
+    "DO_NOT_STORE",
+    "Frame",
+    "MissingRNGError",
+    "current_frame",
+    "current_name",
+    "get_current_state",
+    "get_initial_state",
+    "get_parameter",
+    "get_params",
+    "get_state",
+    "maybe_get_rng_sequence_state",
+    "maybe_next_rng_key",
+    "next_rng_key",
+    "next_rng_keys",
+    "replace_rng_sequence_state",
+    "reserve_rng_keys",
+    "running_init",
+    "set_state",
+    "with_rng",
+]
+
+
+class DoNotStore:
+    """Type of :data:`DO_NOT_STORE`; it has a single instance."""
+
+    _instance: DoNotStore | None = None
+
+    def __new__(cls) -> DoNotStore:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "hk.DO_NOT_STORE"
+
+    @property
+    def shape(self):
+        raise ValueError("DO_NOT_STORE does not have a shape.")
+
+    @property
+    def dtype(self):
+        raise ValueError("DO_NOT_STORE does not have a dtype.")
+
+
+DO_NOT_STORE = DoNotStore()
+DO_NOT_STORE.__doc__ = """Causes a parameter or state value to not be stored.
+
+Return it from a custom creator or setter (or an initializer) and Haiku keeps
+the value out of the dictionaries that ``init`` returns; a custom getter must
+then provide the value. See :func:`haiku.custom_creator`.
+"""
+
+
+class MissingRNGError(ValueError):
+    """Raised when random numbers are requested but no key was given."""
+
+
+class StatePair(NamedTuple):
+    """The value a piece of state started with and the value it has now."""
+
+    initial: Any
+    current: Any
+
+
+class ModuleState(NamedTuple):
+    """One entry of the module stack: a module and the method it is running.
+
+    ``method_name`` is the name used for naming submodules (see
+    :func:`haiku.name_like`), not necessarily the name of the running method.
+    """
+
+    module: Any
+    method_name: str
+
+
+class Frame:
+    """Everything a single ``init`` or ``apply`` call reads and writes.
+
+    Attributes:
+      params: module name to parameter name to value.
+      state: module name to state name to :class:`StatePair`.
+      rng_stack: the active random number sequences (``None`` when no key).
+      module_stack: the module methods currently running, innermost last.
+      counter_stack: per method call, how many modules of each name exist.
+      used_names_stack: per method call, the module names already taken.
+      params_frozen: true in ``apply``: no parameter may be created.
+      is_init: true while running an ``init`` function.
+    """
+
+    __slots__ = (
+        "params",
+        "state",
+        "rng_stack",
+        "module_stack",
+        "counter_stack",
+        "used_names_stack",
+        "params_frozen",
+        "is_init",
+        "creators",
+        "getters",
+        "setters",
+    )
+
+    def __init__(
+        self,
+        params: dict[str, dict[str, Any]],
+        state: dict[str, dict[str, StatePair]],
+        rng: PRNGSequence | None,
+        *,
+        params_frozen: bool,
+        is_init: bool,
+    ):
+        self.params = params
+        self.state = state
+        self.rng_stack: list[PRNGSequence | None] = [rng]
+        self.module_stack: list[ModuleState] = []
+        self.counter_stack: list[collections.Counter[str]] = [collections.Counter()]
+        self.used_names_stack: list[set[str]] = [set()]
+        self.params_frozen = params_frozen
+        self.is_init = is_init
+        # Custom creators, getters and setters; see haiku._src.interception.
+        self.creators: list[tuple[Callable[..., Any], bool, bool]] = []
+        self.getters: list[tuple[Callable[..., Any], bool, bool]] = []
+        self.setters: list[Callable[..., Any]] = []
+
+    @contextlib.contextmanager
+    def module(self, module_state: ModuleState) -> Iterator[None]:
+        """Runs the body as a method call of ``module_state.module``."""
+        self.push_module(module_state)
+        try:
+            yield
+        finally:
+            self.pop_module()
+
+    def push_module(self, module_state: ModuleState) -> None:
+        self.module_stack.append(module_state)
+        self.counter_stack.append(collections.Counter())
+        self.used_names_stack.append(set())
+
+    def pop_module(self) -> None:
+        self.module_stack.pop()
+        self.counter_stack.pop()
+        self.used_names_stack.pop()
+
+
+_FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
+    "haiku_frames", default=()
+)
+
+
+@contextlib.contextmanager
+def new_frame(frame: Frame) -> Iterator[Frame]:
+    """Makes ``frame`` the current frame for the duration of the block."""
+    token = _FRAMES.set(_FRAMES.get() + (frame,))
+    try:
+        yield frame
+    finally:
+        _FRAMES.reset(token)
+
+
+def inside_transform() -> bool:
+    """Whether a transformed function is running in this context."""
+    return bool(_FRAMES.get())
+
+
+def current_frame(caller: str = "This function") -> Frame:
+    """The innermost frame; raises a ``ValueError`` naming ``caller`` if none."""
+    frames = _FRAMES.get()
+    if not frames:
+        raise ValueError(f"`{caller}` must be used as part of an `hk.transform`.")
+    return frames[-1]
+
+
+def current_module_state(frame: Frame) -> ModuleState | None:
+    return frame.module_stack[-1] if frame.module_stack else None
+
+
+def _bundle_name(frame: Frame, caller: str) -> str:
+    if not frame.module_stack:
+        return "~"
+    module = frame.module_stack[-1].module
+    try:
+        return module.module_name
+    except AttributeError:
+        raise ValueError(
+            f"`{caller}` was called in the constructor of "
+            f"{type(module).__name__} before `super().__init__()`: the super "
+            "constructor must be called before you create parameters or "
+            "submodules."
+        ) from None
+
+
+def _current_module(frame: Frame) -> Any:
+    return frame.module_stack[-1].module if frame.module_stack else None
+
+
+def current_name() -> str:
+    """Returns the currently active module name.
+
+    Outside any module (but inside a transform) this is ``"~"``, the key under
+    which top level parameters and state are stored:
+
+    >>> hk.current_name()
+    '~'
+
+    Inside a module (or a :func:`haiku.name_scope`) it is the module's name:
+
+    >>> class ExampleModule(hk.Module):
+    ...   def __call__(self):
+    ...     return hk.current_name()
+    >>> ExampleModule()()
+    'example_module'
+    """
+    return _bundle_name(current_frame("hk.current_name"), "hk.current_name")
+
+
+def running_init() -> bool:
+    """Returns ``True`` if running the ``init`` function of a Haiku transform.
+
+    Use it where ``init`` must create what ``apply`` only uses conditionally,
+    for example every branch of a :func:`haiku.switch`:
+
+    >>> def f(x):
+    ...   return x * 2 if hk.running_init() else x
+    >>> f = hk.transform(f)
+    >>> f.init(None, 1.), f.apply({}, None, 1.)
+    ({}, 1.0)
+    """
+    return current_frame("hk.running_init").is_init
+
+
+# Parameters.
+
+
+def _check_shape(full_name: str, value: Any, shape: tuple[int, ...], dtype: Any) -> None:
+    if value is DO_NOT_STORE:
+        return
+    value_shape = getattr(value, "shape", None)
+    if value_shape is not None and tuple(value_shape) != shape:
+        raise ValueError(
+            f"'{full_name}' with retrieved shape {tuple(value_shape)} does not match "
+            f"shape={list(shape)} dtype={dtype}"
+        )
+
+
+def get_parameter(
+    name: str,
+    shape: Sequence[int],
+    dtype: Any = jnp.float32,
+    init: Callable[[Sequence[int], Any], jax.Array] | None = None,
+) -> jax.Array:
+    """Creates or reuses a parameter for the given transformed function.
+
+    >>> print(hk.get_parameter("w", [], init=jnp.ones))
+    1.0
+
+    Parameters with the same name in the same module (or at the top level of
+    the same transform) are the same value:
+
+    >>> w1 = hk.get_parameter("w", [], init=jnp.zeros)
+    >>> w2 = hk.get_parameter("w", [], init=jnp.zeros)
+    >>> assert w1 is w2
+
+    Args:
+      name: A name for the parameter.
+      shape: The shape of the parameter.
+      dtype: The dtype of the parameter.
+      init: A callable of ``shape, dtype`` that makes the initial value. It may
+        only be omitted when the parameter already exists.
+
+    Returns:
+      The parameter, after any custom getters have run.
+
+    Raises:
+      ValueError: outside a transform; when ``init`` is missing for a new
+        parameter; when ``apply`` lacks the parameter; when the stored value
+        has a different shape.
+    """
+    frame = current_frame("hk.get_parameter")
+    bundle_name = _bundle_name(frame, "hk.get_parameter")
+    shape = tuple(shape)
+    bundle = frame.params.get(bundle_name)
+    value = bundle.get(name, _MISSING) if bundle is not None else _MISSING
+    context = None
+    if value is _MISSING:
+        full_name = f"{bundle_name}/{name}"
+        if frame.params_frozen:
+            raise ValueError(
+                f"Unable to retrieve parameter {name!r} for module {bundle_name!r}: "
+                "all parameters must be created as part of `init` (the params "
+                f"given to `apply` have no '{full_name}')."
+            )
+        if init is None:
+            raise ValueError(f"Initializer must be specified for new parameter '{full_name}'.")
+        if frame.creators:
+            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
+            value = _run_creators(frame, True, context, shape, dtype, init)
+        else:
+            value = init(shape, dtype)
+        _check_shape(full_name, value, shape, dtype)
+        if value is not DO_NOT_STORE:
+            frame.params.setdefault(bundle_name, {})[name] = value
+    else:
+        _check_shape(f"{bundle_name}/{name}", value, shape, dtype)
+    if frame.getters:
+        if context is None:
+            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
+        value = _run_getters(frame, True, context, value)
+    if value is DO_NOT_STORE:
+        raise ValueError(
+            f"Parameter '{bundle_name}/{name}' was not stored (DO_NOT_STORE) and no "
+            "custom getter provided a value for it."
+        )
+    return value
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
+
+
+# State.
+
+
+def get_state(
+    name: str,
+    shape: Sequence[int] | None = None,
+    dtype: Any = jnp.float32,
+    init: Callable[[Sequence[int], Any], jax.Array] | None = None,
+) -> jax.Array:
+    """Gets the current value for state with an optional initializer.
+
+    State is mutable data of a network (e.g. the moving averages of batch
+    normalisation). A network that uses it must be transformed with
+    :func:`haiku.transform_with_state`.
+
+    >>> print(hk.get_state("counter", [], init=jnp.zeros))
+    0.0
+
+    Once the state exists it can be read with just its name:
+
+    >>> print(hk.get_state("counter"))
+    0.0
+
+    Args:
+      name: A name for the state.
+      shape: The shape of the state (needed only to create it).
+      dtype: The dtype of the state.
+      init: A callable ``f(shape, dtype)`` giving the initial value (needed
+        only to create it).
+
+    Returns:
+      The current value of the state.
+    """
+    frame = current_frame("hk.get_state")
+    bundle_name = _bundle_name(frame, "hk.get_state")
+    bundle = frame.state.get(bundle_name)
+    pair = bundle.get(name) if bundle is not None else None
+    context = None
+    if pair is None:
+        full_name = f"{bundle_name}/{name}"
+        if init is None:
+            raise ValueError(
+                f"No value for state '{full_name}' exists yet: pass `init` "
+                "(and `shape`) to create it."
+            )
+        if shape is None:
+            raise ValueError(f"`shape` must be given to create state '{full_name}'.")
+        shape = tuple(shape)
+        if any(state for _, _, state in frame.creators):
+            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
+            value = _run_creators(frame, False, context, shape, dtype, init)
+        else:
+            value = init(shape, dtype)
+        _check_shape(full_name, value, shape, dtype)
+        if value is not DO_NOT_STORE:
+            frame.state.setdefault(bundle_name, {})[name] = StatePair(value, value)
+    else:
+        value = pair.current
+    if frame.getters and any(state for _, _, state in frame.getters):
+        if context is None:
+            vshape = tuple(shape) if shape is not None else getattr(value, "shape", ())
+            context = _getter_context(frame, bundle_name, name, vshape, dtype, init)
+        value = _run_getters(frame, False, context, value)
+    return value
+
+
+def set_state(name: str, value: Any) -> None:
+    """Sets the current value for some state.
+
+    See :func:`get_state`.
+
+    >>> hk.set_state("counter", jnp.zeros([]))
+    >>> print(hk.get_state("counter"))
+    0.0
+
+    Args:
+      name: A name for the state.
+      value: A value to set.
+    """
+    frame = current_frame("hk.set_state")
+    bundle_name = _bundle_name(frame, "hk.set_state")
+    if frame.setters:
+        value = _run_setters(frame, bundle_name, name, value)
+        if value is DO_NOT_STORE:
+            return
+    bundle = frame.state.setdefault(bundle_name, {})
+    pair = bundle.get(name)
+    if pair is None:
+        bundle[name] = StatePair(value, value)
+    else:
+        bundle[name] = StatePair(pair.initial, value)
+
+
+def _copy_params(params: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {m: dict(bundle) for m, bundle in params.items() if bundle}
+
+
+def _state_values(state: Mapping[str, Mapping[str, StatePair]], initial: bool):
+    index = 0 if initial else 1
+    return {m: {k: pair[index] for k, pair in b.items()} for m, b in state.items() if b}
+
+
+def get_params() -> dict[str, dict[str, jax.Array]]:
+    """Returns a copy of the parameters of the current transform.
+
+    During ``init`` this holds the parameters created so far; during
+    ``apply`` it is the dictionary given to ``apply``. Custom getters and
+    initializers are not run.
+
+    >>> def f(x):
+    ...   before = jax.tree_util.tree_map(jnp.shape, hk.get_params())
+    ...   hk.get_parameter("w", [2], init=jnp.ones)
+    ...   return before, jax.tree_util.tree_map(jnp.shape, hk.get_params())
+    >>> hk.transform(f).apply({"~": {"w": jnp.ones([2])}}, None, 1.)
+    ({'~': {'w': (2,)}}, {'~': {'w': (2,)}})
+    """
+    return _copy_params(current_frame("hk.get_params").params)
+
+
+def get_current_state() -> dict[str, dict[str, jax.Array]]:
+    """Returns a copy of the current state of the current transform.
+
+    It is the state that ``apply`` would return if the function ended now:
+    the most recently set value of each piece of state. Custom getters and
+    initializers are not run.
+    """
+    return _state_values(current_frame("hk.get_current_state").state, initial=False)
+
+
+def get_initial_state() -> dict[str, dict[str, jax.Array]]:
+    """Returns a copy of the initial state of the current transform.
+
+    During ``init`` each value is the first one set (directly or by the
+    ``init`` of :func:`get_state`); during ``apply`` it is the state given to
+    ``apply``. Custom getters and initializers are not run.
+    """
+    return _state_values(current_frame("hk.get_initial_state").state, initial=True)
+
+
+# Random numbers.
+
+
+def _rng_sequence(caller: str) -> PRNGSequence:
+    rng = current_frame(caller).rng_stack[-1]
+    if rng is None:
+        raise MissingRNGError(
+            "You must pass a non-None PRNGKey to init and/or apply if you make "
+            f"use of random numbers (`{caller}` was called)."
+        )
+    return rng
+
+
+def next_rng_key() -> jax.Array:
+    """Returns a unique JAX random key split from the current global key.
+
+    >>> key = hk.next_rng_key()
+    >>> _ = jax.random.uniform(key, [])
+
+    Returns:
+      A key that is unique within the transformed function.
+
+    Raises:
+      MissingRNGError: when the transform was given ``None`` as its key.
+    """
+    rng = _rng_sequence("hk.next_rng_key")
+    reserve_size = config.get_config().rng_reserve_size
+    if reserve_size > 1:
+        rng.reserve_if_empty(reserve_size)
+    return next(rng)
+
+
+def next_rng_keys(num: int) -> jax.Array:
+    """Returns ``num`` JAX random keys split from the current global key.
+
+    >>> k1, k2 = hk.next_rng_keys(2)
+    >>> assert (k1 != k2).all()
+    >>> a = jax.random.uniform(k1, [])
+    >>> b = jax.random.uniform(k2, [])
+    >>> assert a != b
+
+    Args:
+      num: The number of keys to split.
+
+    Returns:
+      An array of shape ``[num, 2]`` (``[num]`` for typed keys) of keys.
+    """
+    rng = _rng_sequence("hk.next_rng_keys")
+    return jnp.stack(rng.take(num))
+
+
+def maybe_next_rng_key() -> jax.Array | None:
+    """:func:`next_rng_key` if random numbers are available, else ``None``."""
+    rng = current_frame("hk.maybe_next_rng_key").rng_stack[-1]
+    if rng is None:
+        return None
+    return next_rng_key()
+
+
+def reserve_rng_keys(num: int) -> None:
+    """Pre-allocates ``num`` JAX random keys in one split.
+
+    The next ``num`` calls of :func:`next_rng_key` take these keys instead of
+    splitting one each, which makes programs that sample many keys smaller.
+
+    >>> hk.reserve_rng_keys(2)  # Pre-allocate 2 keys for us to consume.
+    >>> _ = hk.next_rng_key()  # Takes the first pre-allocated key.
+    >>> _ = hk.next_rng_key()  # Takes the second pre-allocated key.
+    >>> _ = hk.next_rng_key()  # Splits a new key.
+
+    Args:
+      num: The number of JAX rng keys to allocate.
+    """
+    _rng_sequence("hk.reserve_rng_keys").reserve(num)
+
+
+@contextlib.contextmanager
+def with_rng(key: jax.Array | None) -> Iterator[None]:
+    """Provides a new sequence for :func:`next_rng_key` to draw from.
+
+    >>> with hk.with_rng(jax.random.PRNGKey(428)):
+    ...   s = jax.random.uniform(hk.next_rng_key(), ())
+    >>> print("{:.1f}".format(s))
+    0.5
+
+    Args:
+      key: The key to seed the sequence with (``None`` disables random
+        numbers inside the block).
+
+    Returns:
+      A context manager under which the given sequence is active.
+    """
+    frame = current_frame("hk.with_rng")
+    frame.rng_stack.append(PRNGSequence(key) if key is not None else None)
+    try:
+        yield
+    finally:
+        frame.rng_stack.pop()
+
+
+def maybe_get_rng_sequence_state() -> PRNGSequenceState | None:
+    """Returns the internal state of the current PRNG sequence, if any.
+
+    The state can be given back later to :func:`replace_rng_sequence_state`.
+    """
+    rng = current_frame("hk.maybe_get_rng_sequence_state").rng_stack[-1]
+    return None if rng is None else rng.internal_state
+
+
+def replace_rng_sequence_state(state: PRNGSequenceState) -> None:
+    """Replaces the internal state of the current PRNG sequence.
+
+    Args:
+      state: A state from :func:`maybe_get_rng_sequence_state`.
+    """
+    rng = _rng_sequence("hk.replace_rng_sequence_state")
+    rng.replace_internal_state(state)
+
+
+# Custom creators, getters and setters: the chains run by the functions above.
+# The public context managers live in haiku._src.interception.
+
+
+class GetterContext(NamedTuple):
+    """Context about where parameters (or state) are being created or read.
+
+    Attributes:
+      full_name: The full name of the value (e.g. ``mlp/~/linear_0/w``).
+      module: The module that owns it, ``None`` outside any module.
+      original_dtype: The dtype given to ``get_parameter``/``get_state``.
+      original_shape: The shape given to ``get_parameter``/``get_state``.
+      original_init: The initializer given to ``get_parameter``/``get_state``.
+      lifted_prefix_name: The names of all enclosing lifted modules (``None``
+        when not lifted); prefixed to ``full_name`` it gives the name in the
+        outer transform.
+    """
+
+    full_name: str
+    module: Any
+    original_dtype: Any
+    original_shape: Sequence[int]
+    original_init: Callable[..., Any] | None
+    lifted_prefix_name: str | None
+
+    @property
+    def module_name(self) -> str:
+        """The full name of the enclosing modules (``~`` at the top level)."""
+        return self.full_name.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        """The name of this parameter or state."""
+        return self.full_name.rpartition("/")[2]
+
+
+class SetterContext(NamedTuple):
+    """Context about where state is being set.
+
+    Attributes:
+      full_name: The full name of the state (e.g. ``mlp/~/linear_0/w``).
+      module: The module that owns it, ``None`` outside any module.
+      original_dtype: The dtype of the value given to ``set_state``.
+      original_shape: The shape of the value given to ``set_state``.
+      lifted_prefix_name: The names of all enclosing lifted modules (``None``
+        when not lifted).
+    """
+
+    full_name: str
+    module: Any
+    original_dtype: Any
+    original_shape: Sequence[int]
+    lifted_prefix_name: str | None
+
+    @property
+    def module_name(self) -> str:
+        """The full name of the enclosing modules (``~`` at the top level)."""
+        return self.full_name.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        """The name of this state."""
+        return self.full_name.rpartition("/")[2]
+
+
+# Set by haiku._src.lift while a lifted init runs; read for context objects.
+lifted_prefix_name: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "haiku_lifted_prefix_name", default=None
+)
+
+
+def _getter_context(frame, bundle_name, name, shape, dtype, init) -> GetterContext:
+    return GetterContext(
+        full_name=f"{bundle_name}/{name}",
+        module=_current_module(frame),
+        original_dtype=dtype,
+        original_shape=shape,
+        original_init=init,
+        lifted_prefix_name=lifted_prefix_name.get() if frame.is_init else None,
+    )
+
+
+def _run_creators(frame, for_params, context, shape, dtype, init):
+    chain = [c for c, params, state in frame.creators if (params if for_params else state)]
+
+    def call(index, shape, dtype, init):
+        if index == len(chain):
+            return init(shape, dtype)
+        return chain[index](lambda *a: call(index + 1, *a), shape, dtype, init, context)
+
+    return call(0, shape, dtype, init)
+
+
+def _run_getters(frame, for_params, context, value):
+    chain = [g for g, params, state in frame.getters if (params if for_params else state)]
+
+    def call(index, value):
+        if index == len(chain):
+            return value
+        return chain[index](lambda v: call(index + 1, v), value, context)
+
+    return call(0, value)
+
+
+def _run_setters(frame, bundle_name, name, value):
+    context = SetterContext(
+        full_name=f"{bundle_name}/{name}",
+        module=_current_module(frame),
+        original_dtype=getattr(value, "dtype", type(value)),
+        original_shape=getattr(value, "shape", ()),
+        lifted_prefix_name=lifted_prefix_name.get() if frame.is_init else None,
+    )
+    chain = frame.setters
+
+    def call(index, value):
+        if index == len(chain):
+            return value
+        return chain[index](lambda v: call(index + 1, v), value, context)
+
+    return call(0, value)
