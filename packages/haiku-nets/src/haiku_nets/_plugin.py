@@ -8,4 +8,5 @@ HAIKU_PLUGIN_API_VERSION = 1
 @hookimpl
 def haiku_register_exports(registry):
     """Adds this distribution's public names to the haiku namespaces."""
-    # e.g. registry.add("haiku", "Name", "haiku_nets._src.module:Name")
+    for name in ("Linear", "Bias"):
+        registry.add("haiku", name, f"haiku_nets._src.linear:{name}")

@@ -1,0 +1,142 @@
+"""Dense layers: :class:`Linear` and :class:`Bias`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["Bias", "Linear"]
+
+
+class Linear(hk.Module):
+    """Linear module: ``y = x @ w + b``.
+
+    >>> linear = hk.Linear(3)
+    >>> linear(jnp.ones([2, 4])).shape
+    (2, 3)
+    >>> jax.tree_util.tree_map(jnp.shape, hk.get_params())
+    {'linear': {'b': (3,), 'w': (4, 3)}}
+    """
+
+    def __init__(
+        self,
+        output_size: int,
+        with_bias: bool = True,
+        w_init: hk.initializers.Initializer | None = None,
+        b_init: hk.initializers.Initializer | None = None,
+        name: str | None = None,
+    ):
+        """Constructs the Linear module.
+
+        Args:
+          output_size: Output dimensionality.
+          with_bias: Whether to add a bias to the output.
+          w_init: Optional initializer for weights. By default, uses random
+            values from a truncated normal with stddev ``1 / sqrt(fan_in)``
+            (https://arxiv.org/abs/1502.03167v3).
+          b_init: Optional initializer for bias. By default, zero.
+          name: Name of the module.
+        """
+        super().__init__(name=name)
+        self.input_size: int | None = None
+        self.output_size = output_size
+        self.with_bias = with_bias
+        self.w_init = w_init
+        self.b_init = b_init or jnp.zeros
+
+    def __call__(self, inputs: jax.Array, *, precision: jax.lax.Precision | None = None) -> jax.Array:
+        """Computes a linear transform of the input (over its last axis)."""
+        if not inputs.shape:
+            raise ValueError(f"{self.module_name}: Linear input must not be scalar, got shape ().")
+        input_size = self.input_size = inputs.shape[-1]
+        output_size = self.output_size
+        dtype = inputs.dtype
+        w_init = self.w_init
+        if w_init is None:
+            w_init = hk.initializers.TruncatedNormal(stddev=1.0 / np.sqrt(input_size))
+        w = hk.get_parameter("w", [input_size, output_size], dtype, init=w_init)
+        out = jnp.dot(inputs, w, precision=precision)
+        if self.with_bias:
+            b = hk.get_parameter("b", [output_size], dtype, init=self.b_init)
+            out = out + jnp.broadcast_to(b, out.shape)
+        return out
+
+
+def _bias_shape(input_shape: tuple[int, ...], bias_dims: Sequence[int]) -> tuple[int, ...]:
+    rank = len(input_shape)
+    dims = sorted({d % rank for d in bias_dims})
+    if not dims:
+        return ()
+    shape = [1] * rank
+    for d in dims:
+        shape[d] = input_shape[d]
+    return tuple(shape[dims[0]:])
+
+
+class Bias(hk.Module):
+    """Adds a bias to inputs.
+
+    By default the bias covers every non-batch dimension; ``bias_dims``
+    picks which input dimensions it keeps (others broadcast, leading ones are
+    dropped):
+
+    >>> x = jnp.ones([1, 2, 3, 4])
+    >>> first_bias = hk.Bias(bias_dims=[1])
+    >>> _ = first_bias(x)
+    >>> first_bias.bias_shape
+    (2, 1, 1)
+
+    The same bias can be subtracted and added back with ``multiplier``:
+
+    >>> bias = hk.Bias(b_init=jnp.ones)
+    >>> bool((bias(bias(x, multiplier=-1)) == x).all())
+    True
+    """
+
+    def __init__(
+        self,
+        output_size: Sequence[int] | None = None,
+        bias_dims: Sequence[int] | None = None,
+        b_init: hk.initializers.Initializer | None = None,
+        name: str | None = None,
+    ):
+        """Constructs a :class:`Bias` module that supports broadcasting.
+
+        Args:
+          output_size: Output size (output shape without batch dimension). If
+            ``None``, the size is inferred from the input.
+          bias_dims: Which dimensions of the input the bias keeps; the rest are
+            broadcast over (size 1) and leading ones are removed.
+          b_init: Optional initializer for the bias. Default to zeros.
+          name: Name of the module.
+        """
+        super().__init__(name=name)
+        self.output_size = tuple(output_size) if output_size is not None else None
+        self.bias_dims = bias_dims
+        self.b_init = b_init or jnp.zeros
+        self.bias_shape: tuple[int, ...] | None = None
+        self.input_size: tuple[int, ...] | None = None
+
+    def __call__(self, inputs: jax.Array, multiplier: Any = None) -> jax.Array:
+        """Adds the bias to ``inputs``, first multiplied by ``multiplier``."""
+        input_shape = tuple(inputs.shape)
+        if self.output_size is not None and self.output_size != input_shape[1:]:
+            raise ValueError(
+                f"{self.module_name}: input shape must be {(-1,) + self.output_size}, "
+                f"got {input_shape}."
+            )
+        bias_dims = self.bias_dims
+        if bias_dims is None:
+            bias_dims = range(1, len(input_shape))
+        self.bias_shape = _bias_shape(input_shape, bias_dims)
+        self.input_size = input_shape[1:]
+        b = hk.get_parameter("b", self.bias_shape, inputs.dtype, init=self.b_init)
+        b = jnp.broadcast_to(b, input_shape)
+        if multiplier is not None:
+            b = b * multiplier
+        return inputs + b
