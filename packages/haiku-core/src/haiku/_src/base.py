@@ -142,8 +142,8 @@ class Frame:
         self.state = state
         self.rng_stack: list[PRNGSequence | None] = [rng]
         self.module_stack: list[ModuleState] = []
-        self.counter_stack: list[collections.Counter[str]] = [collections.Counter()]
-        self.used_names_stack: list[set[str]] = [set()]
+        self.counter_stack: list[collections.Counter[str] | None] = [None]
+        self.used_names_stack: list[set[str] | None] = [None]
         self.params_frozen = params_frozen
         self.is_init = is_init
         # Custom creators, getters and setters; see haiku._src.interception.
@@ -161,14 +161,24 @@ class Frame:
             self.pop_module()
 
     def push_module(self, module_state: ModuleState) -> None:
+        # The per-call naming tables are made on first use (see scope_names):
+        # most method calls create no submodule.
         self.module_stack.append(module_state)
-        self.counter_stack.append(collections.Counter())
-        self.used_names_stack.append(set())
+        self.counter_stack.append(None)
+        self.used_names_stack.append(None)
 
     def pop_module(self) -> None:
         self.module_stack.pop()
         self.counter_stack.pop()
         self.used_names_stack.pop()
+
+    def scope_names(self, index: int) -> tuple[collections.Counter[str], set[str]]:
+        """The name counters and used names of method call ``index`` of the stack."""
+        counters = self.counter_stack[index]
+        if counters is None:
+            counters = self.counter_stack[index] = collections.Counter()
+            self.used_names_stack[index] = set()
+        return counters, self.used_names_stack[index]  # type: ignore[return-value]
 
 
 _FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(

@@ -67,7 +67,7 @@ def _scope_and_counters(module: Any, frame: base.Frame):
     stack = frame.module_stack
     own = 1 if stack and stack[-1].module is module else 0
     parent = stack[-1 - own] if len(stack) > own else None
-    return parent, frame.counter_stack[-1 - own], frame.used_names_stack[-1 - own]
+    return (parent, *frame.scope_names(-1 - own))
 
 
 def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
