@@ -1,0 +1,215 @@
+"""CI sessions for the haiku monorepo.
+
+Run ``nox -l`` to list the sessions and ``nox -s <name>`` to run one; what CI
+runs is the test command in README.md (``.ci/run`` runs it).
+
+- ``core``, ``nets``, ``rnn``, ``flax``, ``experimental``: one venv per
+  distribution holding only that distribution and its declared dependencies
+  (installed from the local paths), running its ``tests/`` folder and the
+  doctests of its import package. This proves core works without nets, nets
+  without rnn, and so on.
+- ``integration``: every distribution plus the sample third-party plugin,
+  running the cross-package tests in ``tests/``.
+- ``extras``: builds all wheels and sdists and checks, in fresh venvs, what
+  ``haiku`` and its extras install (``tests/extras_check.py``).
+- ``lint`` (ruff) and ``typecheck`` (mypy on haiku-core).
+
+Venvs are made with uv when it is available and reused between runs.
+Arguments after ``--`` go to pytest (or ruff/mypy/the extras check).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_external_run = True
+nox.options.sessions = [
+    "core",
+    "nets",
+    "rnn",
+    "flax",
+    "experimental",
+    "integration",
+    "extras",
+    "lint",
+    "typecheck",
+]
+
+ROOT = Path(__file__).resolve().parent
+PACKAGES = ROOT / "packages"
+SAMPLE_PLUGIN = ROOT / "tests" / "sample_plugin"
+
+# Session name -> distribution folder. The import package is read from the
+# folder's src/.
+DISTRIBUTIONS = {
+    "core": PACKAGES / "haiku-core",
+    "nets": PACKAGES / "haiku-nets",
+    "rnn": PACKAGES / "haiku-rnn",
+    "flax": PACKAGES / "haiku-flax",
+    "experimental": PACKAGES / "haiku-experimental",
+}
+
+TEST_DEPS = ["pytest>=8.1"]
+
+
+def _project(path: Path) -> dict:
+    with open(path / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]
+
+
+def _local_projects() -> dict[str, Path]:
+    """Maps each local distribution name to its folder."""
+    folders = [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN]
+    return {_project(folder)["name"]: folder for folder in folders}
+
+
+def _import_package(folder: Path) -> str:
+    (package,) = [p.name for p in (folder / "src").iterdir() if (p / "py.typed").exists()]
+    return package
+
+
+def _local_closure(folder: Path) -> list[Path]:
+    """The folder plus the local folders of its declared haiku dependencies."""
+    local = _local_projects()
+    closure: list[Path] = []
+    todo = [folder]
+    while todo:
+        current = todo.pop()
+        if current in closure:
+            continue
+        closure.append(current)
+        for requirement in _project(current).get("dependencies", []):
+            name = Requirement(requirement).name
+            if name in local:
+                todo.append(local[name])
+    return closure
+
+
+def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> None:
+    """Installs local distributions editable, all in one resolver call.
+
+    One call lets the local haiku-core satisfy every ``haiku-core>=...``
+    requirement, whatever an index holds under that name.
+    """
+    args: list[str] = []
+    for folder in folders:
+        args += ["-e", str(folder)]
+    if session.venv_backend == "uv":
+        # uv caches the metadata of local projects; entry points added to a
+        # pyproject.toml must reach a reused venv, so rebuild ours (cheap).
+        for folder in folders:
+            args += ["--reinstall-package", _project(folder)["name"]]
+    session.install(*args, *extra)
+
+
+def _check_isolation(session: nox.Session, allowed: list[Path]) -> None:
+    """Fails if a local import package outside ``allowed`` is importable."""
+    allowed_packages = {_import_package(folder) for folder in allowed}
+    forbidden = sorted(
+        _import_package(folder)
+        for folder in _local_projects().values()
+        if _import_package(folder) not in allowed_packages
+    )
+    code = (
+        "import importlib.util as u, sys; "
+        "leaked = [n for n in sys.argv[1:] if u.find_spec(n)]; "
+        "sys.exit(f'packages leaked into this venv: {leaked}' if leaked else 0)"
+    )
+    session.run("python", "-c", code, *forbidden, silent=True)
+
+
+def _has_tests(folder: Path) -> bool:
+    return any(folder.rglob("test_*.py")) or any(folder.rglob("*_test.py"))
+
+
+def _pytest(session: nox.Session, cwd: Path, *paths: str, allow_empty: bool) -> None:
+    """Runs pytest; exit code 5 (no tests collected) passes only if ``allow_empty``."""
+    success_codes = [0, 5] if allow_empty else [0]
+    with session.chdir(cwd):
+        session.run(
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *paths,
+            *session.posargs,
+            success_codes=success_codes,
+        )
+
+
+def _package_session(name: str) -> None:
+    folder = DISTRIBUTIONS[name]
+
+    @nox.session(name=name)
+    def session_(session: nox.Session) -> None:
+        closure = _local_closure(folder)
+        _install_local(session, closure, *TEST_DEPS)
+        _check_isolation(session, closure)
+        package = _import_package(folder)
+        _pytest(
+            session,
+            folder,
+            "tests",
+            "--doctest-modules",
+            f"src/{package}",
+            # A package whose tests/ is still empty may collect nothing.
+            allow_empty=not _has_tests(folder / "tests"),
+        )
+
+    session_.__doc__ = (
+        f"Tests {folder.name} in a venv holding only it and its declared dependencies."
+    )
+
+
+for _name in DISTRIBUTIONS:
+    _package_session(_name)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Tests everything together, with the sample third-party plugin installed."""
+    _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN], *TEST_DEPS)
+    _pytest(session, ROOT, "tests", allow_empty=not _has_tests(ROOT / "tests"))
+    # The sample plugin's docstring examples go through hk.contrib and
+    # hk.initializers, so they exercise its registration end to end.
+    _pytest(
+        session,
+        ROOT,
+        "--doctest-modules",
+        "tests/sample_plugin/src/haiku_contrib_sample",
+        allow_empty=False,
+    )
+
+
+@nox.session
+def extras(session: nox.Session) -> None:
+    """Builds every wheel and sdist and checks what each extra of haiku installs."""
+    session.install("uv", "packaging")
+    session.run("python", str(ROOT / "tests" / "extras_check.py"), *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Runs ruff over the repository (``nox -s lint -- --fix`` to fix imports)."""
+    session.install("ruff>=0.6")
+    with session.chdir(ROOT):
+        session.run("ruff", "check", ".", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-checks haiku-core's sources with mypy."""
+    _install_local(session, [DISTRIBUTIONS["core"]], "mypy>=1.10")
+    with session.chdir(ROOT):
+        session.run("mypy", *(session.posargs or ["-p", "haiku"]))
