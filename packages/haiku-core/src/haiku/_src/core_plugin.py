@@ -1,0 +1,123 @@
+"""haiku-core's own plugin: registers the core names like any other plugin.
+
+It is always loaded first, whatever ``HAIKU_DISABLE_PLUGIN_AUTOLOAD`` or
+``HAIKU_PLUGINS`` say. To add a core name, add a row to :data:`EXPORTS`
+(and list it in ``plugin_official_names``); its module is imported the first
+time the name is used. Nothing here may import the targets.
+"""
+
+from __future__ import annotations
+
+from haiku.plugins import hookimpl
+
+HAIKU_PLUGIN_API_VERSION = 1
+
+
+def _from(namespace: str, module: str, *names: str) -> tuple[tuple[str, str, str], ...]:
+    """``(namespace, name, "module:name")`` for each name."""
+    return tuple((namespace, name, f"{module}:{name}") for name in names)
+
+
+NAMESPACES: tuple[tuple[str, str], ...] = (
+    ("haiku.initializers", "Initializers for Haiku parameters."),
+    ("haiku.data_structures", "Functions to manipulate parameter and state trees."),
+    ("haiku.config", "Global configuration of Haiku."),
+    ("haiku.testing", "Utilities for testing code that uses Haiku."),
+    ("haiku.experimental", "Experimental Haiku features; their API may change."),
+    ("haiku.mixed_precision", "Automatic mixed precision for Haiku modules."),
+)
+"""``(namespace, docstring)`` of each namespace haiku-core owns."""
+
+EXPORTS: tuple[tuple[str, str, str], ...] = (
+    *_from(
+        "haiku",
+        "haiku._src.transform",
+        "transform",
+        "transform_with_state",
+        "multi_transform",
+        "multi_transform_with_state",
+        "without_apply_rng",
+        "without_state",
+        "with_empty_state",
+        "running_init",
+        "Transformed",
+        "TransformedWithState",
+        "MultiTransformed",
+        "MultiTransformedWithState",
+    ),
+    *_from(
+        "haiku",
+        "haiku._src.module",
+        "Module",
+        "to_module",
+        "transparent",
+        "name_like",
+        "ModuleProtocol",
+        "SupportsCall",
+    ),
+    *_from("haiku", "haiku._src.naming", "name_scope", "current_name", "force_name"),
+    *_from(
+        "haiku",
+        "haiku._src.base",
+        "get_parameter",
+        "get_state",
+        "set_state",
+        "DO_NOT_STORE",
+        "get_params",
+        "get_current_state",
+        "get_initial_state",
+        "next_rng_key",
+        "next_rng_keys",
+        "maybe_next_rng_key",
+        "reserve_rng_keys",
+        "with_rng",
+        "maybe_get_rng_sequence_state",
+        "replace_rng_sequence_state",
+    ),
+    *_from("haiku", "haiku._src.rng", "PRNGSequence"),
+    *_from("haiku", "haiku._src.typing", "Params", "State", "MutableParams", "MutableState"),
+    *_from("haiku", "haiku._src.deferred", "Deferred"),
+    *_from("haiku", "haiku._src.functions", "one_hot", "multinomial"),
+    *_from(
+        "haiku.initializers",
+        "haiku._src.initializers",
+        "Initializer",
+        "Constant",
+        "Identity",
+        "Orthogonal",
+        "RandomNormal",
+        "RandomUniform",
+        "TruncatedNormal",
+        "VarianceScaling",
+        "UniformScaling",
+    ),
+    *_from(
+        "haiku.data_structures",
+        "haiku._src.data_structures",
+        "filter",
+        "is_subset",
+        "map",
+        "merge",
+        "partition",
+        "partition_n",
+        "to_haiku_dict",
+        "to_immutable_dict",
+        "to_mutable_dict",
+        "traverse",
+        "tree_bytes",
+        "tree_size",
+    ),
+    *_from("haiku.config", "haiku._src.config", "context", "set"),
+    *_from("haiku.testing", "haiku._src.testing", "transform_and_run"),
+    *_from("haiku.experimental", "haiku._src.config", "module_auto_repr", "rng_reserve_size"),
+)
+"""``(namespace, name, target)`` of each name haiku-core registers."""
+
+
+@hookimpl
+def haiku_register_exports(registry):
+    """Registers haiku-core's namespaces and names."""
+    for namespace, doc in NAMESPACES:
+        registry.add_namespace(namespace, doc)
+    for namespace, name, target in EXPORTS:
+        registry.add(namespace, name, target)
