@@ -263,12 +263,10 @@ def plugin_manager() -> pluggy.PluginManager:
 
 
 def _plugin_module_name(plugin: object) -> str:
-    if isinstance(plugin, (types.ModuleType, type)):
-        name = getattr(plugin, "__name__", None) or repr(plugin)
-        if isinstance(plugin, type):
-            name = f"{plugin.__module__}.{plugin.__qualname__}"
-        return name
-    cls = type(plugin)
+    """What a registered plugin is called in messages: its module or class."""
+    if isinstance(plugin, types.ModuleType):
+        return plugin.__name__
+    cls = plugin if isinstance(plugin, type) else type(plugin)
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
