@@ -75,6 +75,17 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "replace_rng_sequence_state",
     ),
     *_from("haiku", "haiku._src.rng", "PRNGSequence"),
+    *_from(
+        "haiku",
+        "haiku._src.interception",
+        "custom_creator",
+        "custom_getter",
+        "custom_setter",
+        "GetterContext",
+        "SetterContext",
+        "intercept_methods",
+        "MethodContext",
+    ),
     *_from("haiku", "haiku._src.typing", "Params", "State", "MutableParams", "MutableState"),
     *_from("haiku", "haiku._src.deferred", "Deferred"),
     *_from("haiku", "haiku._src.functions", "one_hot", "multinomial"),
@@ -109,7 +120,12 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
     ),
     *_from("haiku.config", "haiku._src.config", "context", "set"),
     *_from("haiku.testing", "haiku._src.testing", "transform_and_run"),
-    *_from("haiku.experimental", "haiku._src.config", "module_auto_repr", "rng_reserve_size"),
+    *_from(
+        "haiku.experimental",
+        "haiku._src.config",
+        "module_auto_repr",
+        "rng_reserve_size",
+    ),
 )
 """``(namespace, name, target)`` of each name haiku-core registers."""
 

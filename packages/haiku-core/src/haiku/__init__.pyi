@@ -1,0 +1,67 @@
+# Type stub of the lazy `haiku` namespace: the names that type checkers and
+# IDEs see. At run time each name is served by the plugin that registers it
+# (see haiku.plugins); tests/test_stubs.py keeps this file and the registry
+# in step.
+
+from haiku import config as config
+from haiku import data_structures as data_structures
+from haiku import experimental as experimental
+from haiku import initializers as initializers
+from haiku import plugins as plugins
+from haiku import testing as testing
+from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE
+from haiku._src.base import GetterContext as GetterContext
+from haiku._src.base import SetterContext as SetterContext
+from haiku._src.base import current_name as current_name
+from haiku._src.base import get_current_state as get_current_state
+from haiku._src.base import get_initial_state as get_initial_state
+from haiku._src.base import get_parameter as get_parameter
+from haiku._src.base import get_params as get_params
+from haiku._src.base import get_state as get_state
+from haiku._src.base import maybe_get_rng_sequence_state as maybe_get_rng_sequence_state
+from haiku._src.base import maybe_next_rng_key as maybe_next_rng_key
+from haiku._src.base import next_rng_key as next_rng_key
+from haiku._src.base import next_rng_keys as next_rng_keys
+from haiku._src.base import replace_rng_sequence_state as replace_rng_sequence_state
+from haiku._src.base import reserve_rng_keys as reserve_rng_keys
+from haiku._src.base import running_init as running_init
+from haiku._src.base import set_state as set_state
+from haiku._src.base import with_rng as with_rng
+from haiku._src.deferred import Deferred as Deferred
+from haiku._src.functions import multinomial as multinomial
+from haiku._src.functions import one_hot as one_hot
+from haiku._src.interception import MethodContext as MethodContext
+from haiku._src.interception import custom_creator as custom_creator
+from haiku._src.interception import custom_getter as custom_getter
+from haiku._src.interception import custom_setter as custom_setter
+from haiku._src.interception import intercept_methods as intercept_methods
+from haiku._src.module import Module as Module
+from haiku._src.module import ModuleProtocol as ModuleProtocol
+from haiku._src.module import SupportsCall as SupportsCall
+from haiku._src.module import name_like as name_like
+from haiku._src.module import to_module as to_module
+from haiku._src.module import transparent as transparent
+from haiku._src.naming import force_name as force_name
+from haiku._src.naming import name_scope as name_scope
+from haiku._src.rng import PRNGSequence as PRNGSequence
+from haiku._src.transform import MultiTransformed as MultiTransformed
+from haiku._src.transform import MultiTransformedWithState as MultiTransformedWithState
+from haiku._src.transform import Transformed as Transformed
+from haiku._src.transform import TransformedWithState as TransformedWithState
+from haiku._src.transform import multi_transform as multi_transform
+from haiku._src.transform import multi_transform_with_state as multi_transform_with_state
+from haiku._src.transform import transform as transform
+from haiku._src.transform import transform_with_state as transform_with_state
+from haiku._src.transform import with_empty_state as with_empty_state
+from haiku._src.transform import without_apply_rng as without_apply_rng
+from haiku._src.transform import without_state as without_state
+from haiku._src.typing import MutableParams as MutableParams
+from haiku._src.typing import MutableState as MutableState
+from haiku._src.typing import Params as Params
+from haiku._src.typing import State as State
+
+# Provided by haiku-nets (pip install "haiku[nets]").
+from haiku_nets._src.linear import Bias as Bias
+from haiku_nets._src.linear import Linear as Linear
+
+__version__: str
