@@ -1,0 +1,48 @@
+"""Doctest support for haiku-nets' docstrings (``--doctest-modules``).
+
+Every doctest runs with ``hk``, ``jax``, ``jnp`` and ``np`` already imported,
+with the ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE`` flags on, and inside an
+active Haiku frame with an RNG key: like dm-haiku's own docs, examples may
+create and call modules at the top level, as if inside ``init``. This mirrors
+``packages/haiku-core/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import doctest
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _pytest.doctest import DoctestItem
+
+import haiku as hk
+from haiku._src import base, rng
+
+# Flags every example gets unless it sets the flag itself (``# doctest: -FLAG``).
+DOCTEST_FLAGS = (doctest.ELLIPSIS, doctest.NORMALIZE_WHITESPACE)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _haiku_doctest_namespace(doctest_namespace: dict) -> None:
+    doctest_namespace.update(hk=hk, jax=jax, jnp=jnp, np=np)
+
+
+@pytest.fixture(autouse=True)
+def _haiku_doctest_frame(request: pytest.FixtureRequest):
+    """Runs each doctest inside a Haiku ``init`` frame seeded with 42.
+
+    The Haiku options (``hk.config``) get back their values afterwards, so an
+    example that changes them cannot leak into other tests.
+    """
+    item = request.node
+    if not isinstance(item, DoctestItem):
+        yield
+        return
+    for example in item.dtest.examples:
+        for flag in DOCTEST_FLAGS:
+            example.options.setdefault(flag, True)
+    frame = base.Frame({}, {}, rng.PRNGSequence(42), params_frozen=False, is_init=True)
+    with hk.config.context(), base.new_frame(frame):
+        yield
