@@ -323,20 +323,28 @@ def get_parameter(
     if value is _MISSING:
         full_name = f"{bundle_name}/{name}"
         if frame.params_frozen:
-            raise ValueError(
+            missing = ValueError(
                 f"Unable to retrieve parameter {name!r} for module {bundle_name!r}: "
                 "all parameters must be created as part of `init` (the params "
                 f"given to `apply` have no '{full_name}')."
             )
-        if init is None:
+            if init is None or not any(params for _, params, _ in frame.creators):
+                raise missing
+            # In apply a custom creator may still decline to store the value
+            # (DO_NOT_STORE) and leave it to a custom getter; nothing is created.
+            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
+            value = _run_creators(frame, True, context, shape, dtype, init, missing)
+            if value is not DO_NOT_STORE:
+                raise missing
+        elif init is None:
             raise ValueError(f"Initializer must be specified for new parameter '{full_name}'.")
-        if frame.creators:
+        elif frame.creators:
             context = _getter_context(frame, bundle_name, name, shape, dtype, init)
             value = _run_creators(frame, True, context, shape, dtype, init)
         else:
             value = init(shape, dtype)
         _check_shape(full_name, value, shape, dtype)
-        if value is not DO_NOT_STORE:
+        if value is not DO_NOT_STORE and not frame.params_frozen:
             frame.params.setdefault(bundle_name, {})[name] = value
     else:
         _check_shape(f"{bundle_name}/{name}", value, shape, dtype)
@@ -419,7 +427,7 @@ def get_state(
         value = pair.current
     if frame.getters and any(state for _, _, state in frame.getters):
         if context is None:
-            vshape = tuple(shape) if shape is not None else getattr(value, "shape", ())
+            vshape = tuple(shape) if shape is not None else None  # as called
             context = _getter_context(frame, bundle_name, name, vshape, dtype, init)
         value = _run_getters(frame, False, context, value)
     return value
@@ -699,11 +707,14 @@ def _getter_context(frame, bundle_name, name, shape, dtype, init) -> GetterConte
     )
 
 
-def _run_creators(frame, for_params, context, shape, dtype, init):
+def _run_creators(frame, for_params, context, shape, dtype, init, missing=None):
+    """Runs the creator chain; its end raises ``missing`` (if given) instead of ``init``."""
     chain = [c for c, params, state in frame.creators if (params if for_params else state)]
 
     def call(index, shape, dtype, init):
         if index == len(chain):
+            if missing is not None:
+                raise missing
             return init(shape, dtype)
         return chain[index](lambda *a: call(index + 1, *a), shape, dtype, init, context)
 

@@ -54,7 +54,9 @@ class ForcedName(str):
     __slots__ = ()
 
 
-_NUMBERED = re.compile(r"^(.*)_(\d+)$")
+# An explicit number: ``_0`` or ``_N`` without leading zeros ("foo_01" is a
+# plain name, as in dm-haiku).
+_NUMBERED = re.compile(r"^(.*)_(0|[1-9]\d*)$")
 
 
 def check_name(name: str, what: str = "module name") -> None:
@@ -79,7 +81,15 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
             name = "~/" + name
         elif method_name != "__call__":
             name = f"~{method_name}/{name}"
-        name = f"{parent.module.module_name}/{name}"
+        try:
+            parent_name = parent.module.module_name
+        except AttributeError:
+            raise ValueError(
+                f"A module was created in the constructor of {type(parent.module).__name__} "
+                "before `super().__init__()`: the super constructor must be called before "
+                "you create parameters or submodules."
+            ) from None
+        name = f"{parent_name}/{name}"
     numbered = _NUMBERED.match(name)
     if numbered is not None:
         name, number = numbered.group(1), int(numbered.group(2))
@@ -178,7 +188,9 @@ def _format_repr(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> st
                 parts.extend(repr(v) for v in value)
             elif param.kind is param.VAR_KEYWORD:
                 parts.extend(f"{k}={v!r}" for k, v in value.items())
-            elif not _equals_default(value, param.default):
+            elif param.kind is param.KEYWORD_ONLY or not _equals_default(value, param.default):
+                # As dm-haiku: a keyword-only argument that was passed is shown
+                # even when it equals its default.
                 parts.append(f"{param.name}={value!r}")
     return f"{cls.__name__}({', '.join(parts)})"
 

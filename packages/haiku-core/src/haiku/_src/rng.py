@@ -9,7 +9,7 @@ from typing import Any, Union
 import jax
 import numpy as np
 
-__all__ = ["PRNGSequence", "PRNGSequenceState", "assert_is_prng_key"]
+__all__ = ["PRNGSequence", "PRNGSequenceState", "assert_is_prng_key", "is_seed"]
 
 PRNGSequenceState = tuple[jax.Array, tuple[jax.Array, ...]]
 
@@ -48,6 +48,24 @@ def assert_is_prng_key(key: Any) -> None:
 KeyOrSeed = Union[int, jax.Array, np.ndarray]
 
 
+def is_seed(value: Any) -> bool:
+    """Whether ``value`` is an integer seed: an ``int`` or an integer scalar array.
+
+    Scalar integer arrays include tracers, so ``jax.jit(f.init)(0, ...)`` works.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return (
+        dtype is not None
+        and getattr(value, "shape", None) == ()
+        and not _is_typed_key(value)
+        and np.issubdtype(np.dtype(dtype), np.integer)
+    )
+
+
 class PRNGSequence(Iterator[jax.Array]):
     """Iterator of JAX random keys.
 
@@ -81,11 +99,11 @@ class PRNGSequence(Iterator[jax.Array]):
                 key_or_seed._subkeys
             )
             return
-        if isinstance(key_or_seed, (int, np.integer)) and not isinstance(key_or_seed, bool):
+        if is_seed(key_or_seed):
             key = jax.random.PRNGKey(key_or_seed)
         else:
             assert_is_prng_key(key_or_seed)
-            key = key_or_seed
+            key = key_or_seed  # type: ignore[assignment]
         self._key = key
         self._subkeys = collections.deque()
 

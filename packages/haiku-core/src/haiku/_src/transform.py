@@ -10,7 +10,7 @@ import jax
 
 from haiku._src import base
 from haiku._src.base import Frame, StatePair
-from haiku._src.rng import PRNGSequence, assert_is_prng_key
+from haiku._src.rng import PRNGSequence, assert_is_prng_key, is_seed
 from haiku._src.typing import MutableParams, MutableState
 
 __all__ = [
@@ -104,7 +104,7 @@ def _rng_sequence(rng: Any, fn_name: str, signature: str) -> PRNGSequence | None
         return None
     if isinstance(rng, PRNGSequence):
         return PRNGSequence(rng)
-    if isinstance(rng, int) and not isinstance(rng, bool):
+    if is_seed(rng):
         return PRNGSequence(rng)
     try:
         assert_is_prng_key(rng)
@@ -278,6 +278,16 @@ def _raise_if_state(state: Mapping[str, Any]) -> None:
         )
 
 
+def _check_single(f: Any, caller: str) -> None:
+    if isinstance(f, (MultiTransformed, MultiTransformedWithState)) or not callable(
+        getattr(f, "apply", None)
+    ):
+        raise TypeError(
+            f"{caller} expects the result of hk.transform or hk.transform_with_state "
+            f"(a single apply function), got {type(f).__name__}."
+        )
+
+
 def without_state(f: TransformedWithState) -> Transformed:
     """Wraps a transformed tuple and ignores state in/out.
 
@@ -295,6 +305,8 @@ def without_state(f: TransformedWithState) -> Transformed:
       A transformed function that does not take or return state. Using state
       inside it raises :class:`NonEmptyStateError`.
     """
+
+    _check_single(f, "hk.without_state")
 
     def init_fn(*args, **kwargs):
         params, state = f.init(*args, **kwargs)
@@ -329,6 +341,8 @@ def with_empty_state(f: Transformed) -> TransformedWithState:
     Returns:
       A transformed function that accepts and returns (empty) state.
     """
+
+    _check_single(f, "hk.with_empty_state")
 
     def init_fn(*args, **kwargs):
         return f.init(*args, **kwargs), {}
