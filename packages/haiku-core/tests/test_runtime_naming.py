@@ -667,11 +667,6 @@ def test_deferred_builds_on_first_call():
     assert list(params) == ["sized", "after_3"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dm-haiku names the target where the Deferred was constructed; ours names it "
-    "where it is first called (reported; deferred.py is the lead's)",
-)
 def test_deferred_target_is_named_where_the_deferred_was_constructed():
     class Holder(hk.Module):
         def __init__(self, name=None):

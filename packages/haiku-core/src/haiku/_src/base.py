@@ -589,7 +589,7 @@ def with_rng(key: jax.Array | None) -> Iterator[None]:
     >>> with hk.with_rng(jax.random.PRNGKey(428)):
     ...   s = jax.random.uniform(hk.next_rng_key(), ())
     >>> print("{:.1f}".format(s))
-    0.5
+    0.8
 
     Args:
       key: The key to seed the sequence with (``None`` disables random

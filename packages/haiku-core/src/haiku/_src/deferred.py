@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
+
+from haiku._src import base
 
 
 __all__ = ["Deferred"]
@@ -44,6 +47,7 @@ class Deferred(Generic[T]):
         """
         self._factory = factory
         self._target: T | None = None
+        self._scope = _capture_scope()
         self._call_methods = tuple(call_methods)
         for method_name in self._call_methods:
             if method_name == "__call__":
@@ -54,8 +58,10 @@ class Deferred(Generic[T]):
     def target(self) -> T:
         """The built module; building it first if needed."""
         if self._target is None:
-            self._target = self._factory()
+            with _restored_scope(self._scope):
+                self._target = self._factory()
             self._factory = None  # type: ignore[assignment]
+            self._scope = None
         return self._target
 
     def _forwarder(self, method_name: str) -> Callable[..., Any]:
@@ -88,3 +94,29 @@ class Deferred(Generic[T]):
         return f"Deferred({target})"
 
 
+
+
+_Scope = tuple[base.Frame, list, list, list]
+
+
+def _capture_scope() -> _Scope | None:
+    """The naming context of the current method call (to name the target as if built now)."""
+    if not base.inside_transform():
+        return None
+    frame = base.current_frame()
+    frame.scope_names(-1)  # Shared with the running call, so numbering continues.
+    return (frame, list(frame.module_stack), list(frame.counter_stack), list(frame.used_names_stack))
+
+
+@contextlib.contextmanager
+def _restored_scope(scope: _Scope | None) -> Iterator[None]:
+    if scope is None or not base.inside_transform() or base.current_frame() is not scope[0]:
+        yield
+        return
+    frame = scope[0]
+    saved = frame.module_stack, frame.counter_stack, frame.used_names_stack
+    frame.module_stack, frame.counter_stack, frame.used_names_stack = (list(s) for s in scope[1:])
+    try:
+        yield
+    finally:
+        frame.module_stack, frame.counter_stack, frame.used_names_stack = saved

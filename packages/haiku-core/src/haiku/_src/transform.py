@@ -426,7 +426,7 @@ def multi_transform_with_state(
     >>> out, state = scale(params, state, None, 2.)
     >>> _, state = count(params, state, None)
     >>> print(out, state["~"]["n"])
-    2.0 2.0
+    2.0 1.0
 
     Args:
       f: Function returning a "template" function and an arbitrary tree of
