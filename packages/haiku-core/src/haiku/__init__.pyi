@@ -44,6 +44,17 @@ from haiku._src.module import transparent as transparent
 from haiku._src.naming import force_name as force_name
 from haiku._src.naming import name_scope as name_scope
 from haiku._src.rng import PRNGSequence as PRNGSequence
+from haiku._src.stateful import cond as cond
+from haiku._src.stateful import eval_shape as eval_shape
+from haiku._src.stateful import fori_loop as fori_loop
+from haiku._src.stateful import grad as grad
+from haiku._src.stateful import map as map
+from haiku._src.stateful import remat as remat
+from haiku._src.stateful import scan as scan
+from haiku._src.stateful import switch as switch
+from haiku._src.stateful import value_and_grad as value_and_grad
+from haiku._src.stateful import vmap as vmap
+from haiku._src.stateful import while_loop as while_loop
 from haiku._src.transform import MultiTransformed as MultiTransformed
 from haiku._src.transform import MultiTransformedWithState as MultiTransformedWithState
 from haiku._src.transform import Transformed as Transformed
