@@ -63,8 +63,11 @@ def force_name(name: str) -> str:
     Haiku names modules by where they are created. A forced name is used as
     given, which lets two modules share parameters:
 
-    >>> mod0 = hk.Linear(1)
-    >>> mod1 = hk.Linear(1, name=hk.force_name(mod0.module_name))
+    >>> class Scale(hk.Module):
+    ...   def __call__(self, x):
+    ...     return x * hk.get_parameter("s", [], init=jnp.ones)
+    >>> mod0 = Scale()
+    >>> mod1 = Scale(name=hk.force_name(mod0.module_name))
     >>> mod1.module_name == mod0.module_name
     True
 

@@ -70,7 +70,7 @@ def transform_and_run(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         init, apply = transform_with_state(lambda: f(*args, **kwargs))
         if jax_transform is not None:
-            init, apply = jax_transform(init), jax_transform(apply)
+            init, apply = jax_transform(init), jax_transform(apply)  # type: ignore[arg-type]
         init_key = apply_key = None
         if seed is not None:
             init_key, apply_key = jax.random.PRNGKey(seed), jax.random.PRNGKey(seed + 1)
