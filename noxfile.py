@@ -42,6 +42,7 @@ nox.options.sessions = [
     "flax",
     "experimental",
     "integration",
+    "examples",
     "extras",
     "lint",
     "typecheck",
@@ -190,6 +191,14 @@ def integration(session: nox.Session) -> None:
         "tests/sample_plugin/src/haiku_contrib_sample",
         allow_empty=False,
     )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Smoke-runs the README's main job (examples/train_digits.py) for one epoch."""
+    with session.chdir(ROOT):
+        session.install("-r", "examples/requirements.txt")
+        session.run("python", "examples/train_digits.py", "--epochs", "1", *session.posargs)
 
 
 @nox.session
