@@ -218,7 +218,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Type-checks haiku-core's sources with mypy.
+    """Type-checks haiku-core's sources, and user code against its stubs, with mypy.
 
     Every distribution is installed: haiku-core's stubs for the lazy
     namespaces refer to the classes the other distributions provide.
@@ -226,3 +226,5 @@ def typecheck(session: nox.Session) -> None:
     _install_local(session, list(DISTRIBUTIONS.values()), "mypy>=1.10")
     with session.chdir(ROOT):
         session.run("mypy", *(session.posargs or ["-p", "haiku"]))
+        # User code type-checks against the stubs of the lazy namespaces.
+        session.run("mypy", "tests/typecheck/user_code.py")
