@@ -7,6 +7,7 @@ from haiku import config as config
 from haiku import data_structures as data_structures
 from haiku import experimental as experimental
 from haiku import initializers as initializers
+from haiku import mixed_precision as mixed_precision
 from haiku import plugins as plugins
 from haiku import testing as testing
 from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE

@@ -136,6 +136,15 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
     *_from("haiku.config", "haiku._src.config", "context", "set"),
     *_from("haiku.testing", "haiku._src.testing", "transform_and_run"),
     *_from(
+        "haiku.mixed_precision",
+        "haiku._src.mixed_precision",
+        "set_policy",
+        "get_policy",
+        "clear_policy",
+        "push_policy",
+        "current_policy",
+    ),
+    *_from(
         "haiku.experimental",
         "haiku._src.config",
         "module_auto_repr",

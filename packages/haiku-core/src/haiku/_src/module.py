@@ -105,6 +105,21 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
     return qualified
 
 
+# Set by haiku._src.mixed_precision while any policy is registered: called as
+# method_hook(module, frame, _run_method, method, method_name, owner, active,
+# args, kwargs) it runs the call under the policy of the module's class.
+method_hook: Callable[..., Any] | None = None
+
+
+def _run_method(self, method, method_name, owner, active, args, kwargs):
+    """Calls ``method`` through the ``active`` method interceptors."""
+    if not active:
+        return method(self, *args, **kwargs)
+    bound = functools.partial(method, self)
+    context = interception.MethodContext(self, method_name, bound, owner)
+    return interception.run_interceptors(active, bound, context, args, kwargs)
+
+
 def _wrap_method(method_name: str, method: Callable[..., Any], owner: type) -> Callable[..., Any]:
     """Wraps ``method`` so it runs with its module on the module stack."""
     scope_name = getattr(method, "_hk_name_like", method_name)
@@ -118,11 +133,13 @@ def _wrap_method(method_name: str, method: Callable[..., Any], owner: type) -> C
         frame.push_module(ModuleState(self, scope_name))
         try:
             active = interception.interceptors.get()
-            if not active:
+            if not active and method_hook is None:
                 return method(self, *args, **kwargs)
-            bound = functools.partial(method, self)
-            context = interception.MethodContext(self, method_name, bound, owner)
-            return interception.run_interceptors(active, bound, context, args, kwargs)
+            if method_hook is not None:
+                return method_hook(
+                    self, frame, _run_method, method, method_name, owner, active, args, kwargs
+                )
+            return _run_method(self, method, method_name, owner, active, args, kwargs)
         finally:
             frame.pop_module()
 
@@ -228,7 +245,9 @@ class ModuleMetaclass(abc.ABCMeta):
         frame.push_module(ModuleState(module, "__init__"))
         try:
             active = interception.interceptors.get()
-            if active:
+            if method_hook is not None:
+                method_hook(module, frame, _run_method, init, "__init__", cls, active, args, kwargs)
+            elif active:
                 bound = functools.partial(init, module)
                 context = interception.MethodContext(module, "__init__", bound, cls)
                 interception.run_interceptors(active, bound, context, args, kwargs)
