@@ -170,7 +170,7 @@ def _module_repr(self: Module) -> str:
 @functools.lru_cache(maxsize=None)
 def _init_signature(cls: type) -> inspect.Signature | None:
     try:
-        return inspect.signature(cls.__init__)
+        return inspect.signature(cls.__init__)  # type: ignore[misc]
     except (TypeError, ValueError):
         return None
 
@@ -193,7 +193,7 @@ def _format_repr(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> st
         bound = signature.bind(None, *args, **kwargs) if signature else None
     except TypeError:
         bound = None
-    if bound is None:
+    if bound is None or signature is None:
         parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     else:
         params = list(signature.parameters.values())[1:]
@@ -240,8 +240,8 @@ class ModuleMetaclass(abc.ABCMeta):
                 f"(tried to construct {cls.__name__})."
             )
         frame = frames[-1]
-        module = cls.__new__(cls)
-        init = cls.__init__
+        module = cls.__new__(cls)  # type: ignore[call-arg, arg-type]
+        init = cls.__init__  # type: ignore[misc]
         frame.push_module(ModuleState(module, "__init__"))
         try:
             active = interception.interceptors.get()
