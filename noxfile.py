@@ -228,3 +228,19 @@ def typecheck(session: nox.Session) -> None:
         session.run("mypy", *(session.posargs or ["-p", "haiku"]))
         # User code type-checks against the stubs of the lazy namespaces.
         session.run("mypy", "tests/typecheck/user_code.py")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not part of CI): haiku's Python-side cost as ratios to plain JAX."""
+    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"]])
+    with session.chdir(ROOT):
+        session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
+
+
+@nox.session(name="bench-dm-haiku")
+def bench_dm_haiku(session: nox.Session) -> None:
+    """The same benchmarks against dm-haiku 0.0.17 (in its own venv), for comparison."""
+    session.install("dm-haiku==0.0.17", "jax")
+    with session.chdir(ROOT):
+        session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
