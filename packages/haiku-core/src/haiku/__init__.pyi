@@ -36,6 +36,13 @@ from haiku._src.interception import custom_creator as custom_creator
 from haiku._src.interception import custom_getter as custom_getter
 from haiku._src.interception import custom_setter as custom_setter
 from haiku._src.interception import intercept_methods as intercept_methods
+from haiku._src.layer_stack import LayerStackTransparencyMapping as LayerStackTransparencyMapping
+from haiku._src.layer_stack import layer_stack as layer_stack
+from haiku._src.lift import LiftWithStateUpdater as LiftWithStateUpdater
+from haiku._src.lift import lift as lift
+from haiku._src.lift import lift_with_state as lift_with_state
+from haiku._src.lift import transparent_lift as transparent_lift
+from haiku._src.lift import transparent_lift_with_state as transparent_lift_with_state
 from haiku._src.module import Module as Module
 from haiku._src.module import ModuleProtocol as ModuleProtocol
 from haiku._src.module import SupportsCall as SupportsCall

@@ -1,3 +1,12 @@
 # Type stub of the lazy `haiku.experimental` namespace.
 from haiku._src.config import module_auto_repr as module_auto_repr
 from haiku._src.config import rng_reserve_size as rng_reserve_size
+
+# dm-haiku 0.0.17 also exposes these here.
+from haiku._src.layer_stack import LayerStackTransparencyMapping as LayerStackTransparencyMapping
+from haiku._src.layer_stack import layer_stack as layer_stack
+from haiku._src.lift import LiftWithStateUpdater as LiftWithStateUpdater
+from haiku._src.lift import lift as lift
+from haiku._src.lift import lift_with_state as lift_with_state
+from haiku._src.lift import transparent_lift as transparent_lift
+from haiku._src.lift import transparent_lift_with_state as transparent_lift_with_state

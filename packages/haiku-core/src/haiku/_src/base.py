@@ -127,6 +127,7 @@ class Frame:
         "creators",
         "getters",
         "setters",
+        "on_exit",
     )
 
     def __init__(
@@ -147,9 +148,16 @@ class Frame:
         self.params_frozen = params_frozen
         self.is_init = is_init
         # Custom creators, getters and setters; see haiku._src.interception.
-        self.creators: list[tuple[Callable[..., Any], bool, bool]] = []
-        self.getters: list[tuple[Callable[..., Any], bool, bool]] = []
-        self.setters: list[Callable[..., Any]] = []
+        # As in dm-haiku, those of an enclosing transform also apply to the
+        # transforms run inside it (e.g. a lifted init): the lists are shared.
+        outer = _FRAMES.get()[-1] if _FRAMES.get() else None
+        self.creators: list[tuple[Callable[..., Any], bool, bool]] = (
+            outer.creators if outer else []
+        )
+        self.getters: list[tuple[Callable[..., Any], bool, bool]] = outer.getters if outer else []
+        self.setters: list[Callable[..., Any]] = outer.setters if outer else []
+        # Checks run when the frame's block ends without an error (see lift).
+        self.on_exit: list[Callable[[], None]] = []
 
     @contextlib.contextmanager
     def module(self, module_state: ModuleState) -> Iterator[None]:
@@ -194,6 +202,8 @@ def new_frame(frame: Frame) -> Iterator[Frame]:
         yield frame
     finally:
         _FRAMES.reset(token)
+    for check in frame.on_exit:
+        check()
 
 
 def inside_transform() -> bool:

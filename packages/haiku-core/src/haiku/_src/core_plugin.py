@@ -28,6 +28,15 @@ NAMESPACES: tuple[tuple[str, str], ...] = (
 )
 """``(namespace, docstring)`` of each namespace haiku-core owns."""
 
+_LIFT_NAMES = (
+    "lift",
+    "lift_with_state",
+    "transparent_lift",
+    "transparent_lift_with_state",
+    "LiftWithStateUpdater",
+)
+_LAYER_STACK_NAMES = ("layer_stack", "LayerStackTransparencyMapping")
+
 EXPORTS: tuple[tuple[str, str, str], ...] = (
     *_from(
         "haiku",
@@ -104,6 +113,8 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "eval_shape",
     ),
     *_from("haiku", "haiku._src.functions", "one_hot", "multinomial"),
+    *_from("haiku", "haiku._src.lift", *_LIFT_NAMES),
+    *_from("haiku", "haiku._src.layer_stack", *_LAYER_STACK_NAMES),
     *_from(
         "haiku.initializers",
         "haiku._src.initializers",
@@ -150,6 +161,9 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "module_auto_repr",
         "rng_reserve_size",
     ),
+    # dm-haiku 0.0.17 also exposes these under hk.experimental.
+    *_from("haiku.experimental", "haiku._src.lift", *_LIFT_NAMES),
+    *_from("haiku.experimental", "haiku._src.layer_stack", *_LAYER_STACK_NAMES),
 )
 """``(namespace, name, target)`` of each name haiku-core registers."""
 

@@ -86,7 +86,9 @@ _TABLE: dict[Distribution, dict[str, str]] = {
         """,
         "haiku.experimental": """
             check_jax_usage optimize_rng_use module_auto_repr fast_eval_shape
-            rng_reserve_size
+            rng_reserve_size lift lift_with_state transparent_lift
+            transparent_lift_with_state LiftWithStateUpdater layer_stack
+            LayerStackTransparencyMapping
         """,
     },
     NETS: {
