@@ -31,6 +31,7 @@ from haiku._src.base import with_rng as with_rng
 from haiku._src.deferred import Deferred as Deferred
 from haiku._src.functions import multinomial as multinomial
 from haiku._src.functions import one_hot as one_hot
+from haiku._src.jax_usage import JaxUsageError as JaxUsageError
 from haiku._src.interception import MethodContext as MethodContext
 from haiku._src.interception import custom_creator as custom_creator
 from haiku._src.interception import custom_getter as custom_getter

@@ -1,6 +1,9 @@
 # Type stub of the lazy `haiku.experimental` namespace.
+from haiku._src.config import check_jax_usage as check_jax_usage
 from haiku._src.config import module_auto_repr as module_auto_repr
 from haiku._src.config import rng_reserve_size as rng_reserve_size
+from haiku._src.fast_eval import fast_eval_shape as fast_eval_shape
+from haiku._src.optimize_rng import optimize_rng_use as optimize_rng_use
 
 # dm-haiku 0.0.17 also exposes these here.
 from haiku._src.layer_stack import LayerStackTransparencyMapping as LayerStackTransparencyMapping

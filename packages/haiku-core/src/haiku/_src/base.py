@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from haiku._src import config
+from haiku._src import config, jax_usage
 from haiku._src.rng import PRNGSequence, PRNGSequenceState
 
 __all__ = [
@@ -198,9 +198,12 @@ _FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
 def new_frame(frame: Frame) -> Iterator[Frame]:
     """Makes ``frame`` the current frame for the duration of the block."""
     token = _FRAMES.set(_FRAMES.get() + (frame,))
+    # The trace the frame starts in allows Haiku side effects (check_jax_usage).
+    trace_token = jax_usage.push_trace()
     try:
         yield frame
     finally:
+        jax_usage.pop_trace(trace_token)
         _FRAMES.reset(token)
     for check in frame.on_exit:
         check()
@@ -279,6 +282,20 @@ def running_init() -> bool:
 
 # Parameters.
 
+# While set, replaces the initializer of every parameter created (custom
+# creators see the replacement). Set by hk.experimental.fast_eval_shape.
+param_init_override: contextvars.ContextVar[Callable[[Sequence[int], Any], Any] | None] = (
+    contextvars.ContextVar("haiku_param_init_override", default=None)
+)
+
+
+def _param_init(init: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """``init``, or the active :data:`param_init_override` (only for a given ``init``)."""
+    if init is None:
+        return None
+    override = param_init_override.get()
+    return init if override is None else override
+
 
 def _check_shape(full_name: str, value: Any, shape: tuple[int, ...], dtype: Any) -> None:
     if value is DO_NOT_STORE:
@@ -325,6 +342,8 @@ def get_parameter(
         has a different shape.
     """
     frame = current_frame("hk.get_parameter")
+    if config.get_config().check_jax_usage:
+        jax_usage.check("hk.get_parameter")
     bundle_name = _bundle_name(frame, "hk.get_parameter")
     shape = tuple(shape)
     bundle = frame.params.get(bundle_name)
@@ -332,6 +351,7 @@ def get_parameter(
     context = None
     if value is _MISSING:
         full_name = f"{bundle_name}/{name}"
+        init = _param_init(init)
         if frame.params_frozen:
             missing = ValueError(
                 f"Unable to retrieve parameter {name!r} for module {bundle_name!r}: "
@@ -411,6 +431,8 @@ def get_state(
       The current value of the state.
     """
     frame = current_frame("hk.get_state")
+    if config.get_config().check_jax_usage:
+        jax_usage.check("hk.get_state")
     bundle_name = _bundle_name(frame, "hk.get_state")
     bundle = frame.state.get(bundle_name)
     pair = bundle.get(name) if bundle is not None else None
@@ -457,6 +479,8 @@ def set_state(name: str, value: Any) -> None:
       value: A value to set.
     """
     frame = current_frame("hk.set_state")
+    if config.get_config().check_jax_usage:
+        jax_usage.check("hk.set_state")
     bundle_name = _bundle_name(frame, "hk.set_state")
     if frame.setters:
         value = _run_setters(frame, bundle_name, name, value)
@@ -520,7 +544,10 @@ def get_initial_state() -> dict[str, dict[str, jax.Array]]:
 
 
 def _rng_sequence(caller: str) -> PRNGSequence:
-    rng = current_frame(caller).rng_stack[-1]
+    frame = current_frame(caller)
+    if config.get_config().check_jax_usage:
+        jax_usage.check(caller)
+    rng = frame.rng_stack[-1]
     if rng is None:
         raise MissingRNGError(
             "You must pass a non-None PRNGKey to init and/or apply if you make "
@@ -542,6 +569,19 @@ def next_rng_key() -> jax.Array:
       MissingRNGError: when the transform was given ``None`` as its key.
     """
     rng = _rng_sequence("hk.next_rng_key")
+    for counter in next_rng_key_counters.get():
+        counter[0] += 1
+    return _next_key(rng)
+
+
+# While non-empty, every next_rng_key call adds one to each counter (not
+# next_rng_keys or maybe_next_rng_key). Set by hk.experimental.optimize_rng_use.
+next_rng_key_counters: contextvars.ContextVar[tuple[list[int], ...]] = contextvars.ContextVar(
+    "haiku_next_rng_key_counters", default=()
+)
+
+
+def _next_key(rng: PRNGSequence) -> jax.Array:
     reserve_size = config.get_config().rng_reserve_size
     if reserve_size > 1:
         rng.reserve_if_empty(reserve_size)
@@ -572,7 +612,9 @@ def maybe_next_rng_key() -> jax.Array | None:
     rng = current_frame("hk.maybe_next_rng_key").rng_stack[-1]
     if rng is None:
         return None
-    return next_rng_key()
+    if config.get_config().check_jax_usage:
+        jax_usage.check("hk.maybe_next_rng_key")
+    return _next_key(rng)
 
 
 def reserve_rng_keys(num: int) -> None:
@@ -609,6 +651,8 @@ def with_rng(key: jax.Array | None) -> Iterator[None]:
       A context manager under which the given sequence is active.
     """
     frame = current_frame("hk.with_rng")
+    if config.get_config().check_jax_usage:
+        jax_usage.check("hk.with_rng")
     frame.rng_stack.append(PRNGSequence(key) if key is not None else None)
     try:
         yield

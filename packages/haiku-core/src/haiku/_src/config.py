@@ -260,11 +260,22 @@ def check_jax_usage(enabled: bool = True) -> bool:
     them only become pure after :func:`~haiku.transform`; inside a transform
     use the Haiku versions (:func:`~haiku.vmap`, :func:`~haiku.cond`, ...).
     With this check enabled, applying a raw JAX transform to such a function
-    inside a Haiku transform raises an error instead of silently misbehaving.
+    inside a Haiku transform raises :class:`haiku.JaxUsageError` instead of
+    silently misbehaving:
 
-    >>> from haiku._src.config import check_jax_usage
-    >>> previous = check_jax_usage(True)
-    >>> check_jax_usage(previous)
+    >>> def f():
+    ...   return hk.get_parameter("some_param", [], init=jnp.zeros)
+    >>> previous_value = hk.experimental.check_jax_usage(True)
+    >>> jax.vmap(f, axis_size=2)()
+    Traceback (most recent call last):
+      ...
+    haiku.JaxUsageError: ...
+
+    The Haiku version of the JAX function works:
+
+    >>> print(hk.vmap(f, axis_size=2, split_rng=False)())
+    [0. 0.]
+    >>> hk.experimental.check_jax_usage(previous_value)
     True
 
     Args:

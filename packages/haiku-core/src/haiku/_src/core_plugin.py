@@ -160,7 +160,11 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "haiku._src.config",
         "module_auto_repr",
         "rng_reserve_size",
+        "check_jax_usage",
     ),
+    *_from("haiku.experimental", "haiku._src.optimize_rng", "optimize_rng_use"),
+    *_from("haiku.experimental", "haiku._src.fast_eval", "fast_eval_shape"),
+    *_from("haiku", "haiku._src.jax_usage", "JaxUsageError"),
     # dm-haiku 0.0.17 also exposes these under hk.experimental.
     *_from("haiku.experimental", "haiku._src.lift", *_LIFT_NAMES),
     *_from("haiku.experimental", "haiku._src.layer_stack", *_LAYER_STACK_NAMES),

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base
+from haiku._src import base, jax_usage
 from haiku._src.base import Frame, StatePair
 from haiku._src.rng import PRNGSequence, PRNGSequenceState
 
@@ -137,7 +137,8 @@ def _stateful(frame: Frame, fun: Callable[..., T]) -> Callable[..., tuple[T, Sta
     """``fun(*a, **k)`` as ``pure(state_in, *a, **k) -> (out, state_out)``."""
 
     def pure(given: StateIn, *args: Any, **kwargs: Any) -> tuple[T, StateOut]:
-        with temporary_state(frame, given) as changes:
+        # JAX traces ``pure``: allow Haiku side effects in its trace (check_jax_usage).
+        with jax_usage.allow_haiku_side_effects(), temporary_state(frame, given) as changes:
             out = fun(*args, **kwargs)
             return out, changes()
 
