@@ -1,6 +1,8 @@
-"""Doctest support for haiku-nets' docstrings (``--doctest-modules``).
+"""Doctest support for haiku-nets: the spec examples and the docstrings.
 
-Every doctest runs with ``hk``, ``jax``, ``jnp`` and ``np`` already imported,
+Every ``*.txt`` file in ``tests/spec/`` is collected as a doctest file (each
+holds the ``>>>`` examples of sections of the API reference), as are the
+docstrings (``--doctest-modules``). Every doctest runs with ``hk``, ``jax``, ``jnp`` and ``np`` already imported,
 with the ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE`` flags on, and inside an
 active Haiku frame with an RNG key: like dm-haiku's own docs, examples may
 create and call modules at the top level, as if inside ``init``. This mirrors
@@ -10,18 +12,37 @@ create and call modules at the top level, as if inside ``init``. This mirrors
 from __future__ import annotations
 
 import doctest
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _pytest.doctest import DoctestItem
+from _pytest.doctest import DoctestItem, DoctestTextfile
 
 import haiku as hk
 from haiku._src import base, rng
 
+SPEC_DIR = Path(__file__).parent / "tests" / "spec"
+
 # Flags every example gets unless it sets the flag itself (``# doctest: -FLAG``).
 DOCTEST_FLAGS = (doctest.ELLIPSIS, doctest.NORMALIZE_WHITESPACE)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix == ".txt" and file_path.parent == SPEC_DIR:
+        if _collected_by_pytest(file_path, parent):
+            return None
+        return DoctestTextfile.from_parent(parent, path=file_path)
+    return None
+
+
+def _collected_by_pytest(file_path: Path, parent: pytest.Collector) -> bool:
+    """Whether pytest's doctest plugin collects this file itself (named on the
+    command line, or matching ``--doctest-glob``); collecting it here too would
+    run it twice."""
+    globs = parent.config.getoption("doctestglob") or ["test*.txt"]
+    return parent.session.isinitpath(file_path) or any(file_path.match(g) for g in globs)
 
 
 @pytest.fixture(autouse=True, scope="session")

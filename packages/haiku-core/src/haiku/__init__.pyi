@@ -83,5 +83,17 @@ from haiku._src.typing import State as State
 # Provided by haiku-nets (pip install "haiku[nets]").
 from haiku_nets._src.linear import Bias as Bias
 from haiku_nets._src.linear import Linear as Linear
+from haiku_nets._src.attention import MultiHeadAttention as MultiHeadAttention
+from haiku_nets._src.batch_apply import BatchApply as BatchApply
+from haiku_nets._src.dropout import dropout as dropout
+from haiku_nets._src.embed import Embed as Embed
+from haiku_nets._src.embed import EmbedLookupStyle as EmbedLookupStyle
+from haiku_nets._src.pool import AvgPool as AvgPool
+from haiku_nets._src.pool import MaxPool as MaxPool
+from haiku_nets._src.pool import avg_pool as avg_pool
+from haiku_nets._src.pool import max_pool as max_pool
+from haiku_nets._src.reshape import Flatten as Flatten
+from haiku_nets._src.reshape import Reshape as Reshape
+from haiku_nets._src.sequential import Sequential as Sequential
 
 __version__: str
