@@ -62,7 +62,7 @@ DISTRIBUTIONS = {
     "experimental": PACKAGES / "haiku-experimental",
 }
 
-TEST_DEPS = ["pytest>=8.1"]
+TEST_DEPS = ["pytest>=8.1", "hypothesis>=6.100"]  # hypothesis: haiku-nets shape properties
 
 
 def _project(path: Path) -> dict:

@@ -8,6 +8,7 @@ from haiku import data_structures as data_structures
 from haiku import experimental as experimental
 from haiku import initializers as initializers
 from haiku import mixed_precision as mixed_precision
+from haiku import pad as pad
 from haiku import plugins as plugins
 from haiku import testing as testing
 from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE
@@ -95,5 +96,18 @@ from haiku_nets._src.pool import max_pool as max_pool
 from haiku_nets._src.reshape import Flatten as Flatten
 from haiku_nets._src.reshape import Reshape as Reshape
 from haiku_nets._src.sequential import Sequential as Sequential
+from haiku_nets._src.conv import Conv1D as Conv1D
+from haiku_nets._src.conv import Conv2D as Conv2D
+from haiku_nets._src.conv import Conv3D as Conv3D
+from haiku_nets._src.conv import ConvND as ConvND
+from haiku_nets._src.conv_transpose import Conv1DTranspose as Conv1DTranspose
+from haiku_nets._src.conv_transpose import Conv2DTranspose as Conv2DTranspose
+from haiku_nets._src.conv_transpose import Conv3DTranspose as Conv3DTranspose
+from haiku_nets._src.conv_transpose import ConvNDTranspose as ConvNDTranspose
+from haiku_nets._src.data_format import get_channel_index as get_channel_index
+from haiku_nets._src.depthwise_conv import DepthwiseConv1D as DepthwiseConv1D
+from haiku_nets._src.depthwise_conv import DepthwiseConv2D as DepthwiseConv2D
+from haiku_nets._src.depthwise_conv import DepthwiseConv3D as DepthwiseConv3D
+from haiku_nets._src.depthwise_conv import SeparableDepthwiseConv2D as SeparableDepthwiseConv2D
 
 __version__: str

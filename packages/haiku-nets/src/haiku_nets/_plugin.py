@@ -21,3 +21,18 @@ def haiku_register_exports(registry):
     ):
         for name in names:
             registry.add("haiku", name, f"haiku_nets._src.{module}:{name}")
+    # Convolutions and hk.pad.
+    for module, names in (
+        ("conv", ("ConvND", "Conv1D", "Conv2D", "Conv3D")),
+        ("conv_transpose",
+         ("ConvNDTranspose", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")),
+        ("depthwise_conv",
+         ("DepthwiseConv1D", "DepthwiseConv2D", "DepthwiseConv3D", "SeparableDepthwiseConv2D")),
+        ("data_format", ("get_channel_index",)),
+    ):
+        for name in names:
+            registry.add("haiku", name, f"haiku_nets._src.{module}:{name}")
+    registry.add_namespace("haiku.pad", "Padding functions for convolutions (hk.pad.same, ...).")
+    for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
+                 "causal", "full", "reverse_causal", "same", "valid"):
+        registry.add("haiku.pad", name, f"haiku_nets._src.pad:{name}")
