@@ -195,6 +195,10 @@ def test_conv_attributes():
         assert isinstance(conv, hk.ConvND)
         assert hk.Conv1D(1, 1).padding == "SAME"
         assert hk.Conv1D(1, 3, padding=[(1, 2)]).padding == ((1, 2),)
+        conv = hk.Conv2D(1, np.array([3, 2]), stride=np.int64(2),
+                         padding=np.array([[1, 1], [0, 2]]))
+        assert conv.kernel_shape == (3, 2) and conv.stride == (2, 2)
+        assert conv.padding == ((1, 1), (0, 2))
 
     hk.transform(forward).init(None)
 

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from haiku_nets._src import pad
+from haiku_nets._src.data_format import get_channel_index
 
 PaddingLike = Union[str, Sequence[tuple[int, int]], pad.PadFn, Sequence[pad.PadFn]]
 """``"SAME"``/``"VALID"``, ``(before, after)`` pairs or pad functions."""
@@ -69,8 +70,6 @@ def _has_callable(padding: Any) -> bool:
 
 def check_data_format(module: str, data_format: str) -> int:
     """The channel index of ``data_format``; the error names the module."""
-    from haiku_nets._src.data_format import get_channel_index
-
     try:
         return get_channel_index(data_format)
     except ValueError as e:

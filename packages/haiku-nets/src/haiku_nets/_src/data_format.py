@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 import jax
+import numpy as np
 
 __all__ = ["get_channel_index"]
 
@@ -70,6 +71,8 @@ def replicate(value: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
     >>> replicate([1, 2], 2, "rate")
     (1, 2)
     """
+    if isinstance(value, (np.ndarray, jax.Array)) and np.ndim(value) == 1:
+        value = np.asarray(value).tolist()
     if isinstance(value, Sequence) and not isinstance(value, str):
         values = tuple(value)
         if len(values) == 1:
