@@ -28,7 +28,7 @@ from typing import Any
 try:  # JAX >= 0.4.36 exposes it here (its home in JAX 0.10).
     from jax.extend.core import get_opaque_trace_state as _get_opaque_trace_state
 except ImportError:  # pragma: no cover - older JAX releases.
-    from jax.core import get_opaque_trace_state as _get_opaque_trace_state  # type: ignore
+    from jax.core import get_opaque_trace_state as _get_opaque_trace_state
 
 __all__ = ["TraceState", "current_trace_state", "same_trace"]
 
