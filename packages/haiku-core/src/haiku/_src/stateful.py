@@ -1,31 +1,43 @@
 """JAX transforms and control flow that thread Haiku state in and out.
 
-Inside a transformed function, parameters, state and the random key sequence
-live in the current frame. A raw JAX transform (``jax.grad``, ``jax.lax.cond``,
-``jax.lax.scan``, ...) traces the function it is given in a new JAX trace, so
-any value the function writes to the frame would escape that trace. The
-wrappers here pass the frame's state into the traced function explicitly and
-return what it changed (new parameters, new and updated state, the advanced
-random key sequence) as outputs, then write those back to the frame.
+Each wrapper hands JAX a pure version of the user's function (see
+:mod:`haiku._src.state_passing`): the frame's state and random key sequence go
+in as arguments, what the function changed (parameters created, state created
+or set, the advanced key sequence) comes out as outputs and is merged back
+into the frame. Parameters are read by closure, never passed in.
 
-Parameters are never inputs: the traced function reads them by closure, so
-the jitted program of a Haiku model is the program the same model would be by
-hand.
+Control flow carries the key sequence with exactly one reserved key (see
+:func:`haiku._src.state_passing.one_pending_key`); the keys drawn inside are
+the keys the same draws would give without control flow, as in dm-haiku.
+
+As in dm-haiku, the modules a wrapped function constructs (every wrapper but
+``remat``) are named from the names taken before the wrapper, and those
+names are free again after it (see
+:func:`haiku._src.state_passing.isolated_names`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, jax_usage
+from haiku._src import base
 from haiku._src.base import Frame, StatePair
-from haiku._src.rng import PRNGSequence, PRNGSequenceState
+from haiku._src.state_passing import (
+    StateIn,
+    StateOut,
+    current_frame,
+    isolated_names,
+    one_pending_key,
+    pure_function,
+    rng_used,
+    state_in,
+    update_frame,
+)
 
 __all__ = [
     "cond",
@@ -44,108 +56,43 @@ __all__ = [
 T = TypeVar("T")
 
 
-class StateIn(NamedTuple):
-    """What a wrapped function reads from the frame besides parameters."""
-
-    state: dict[str, dict[str, Any]]  # current values
-    rng: PRNGSequenceState | None
-
-
-class StateOut(NamedTuple):
-    """What a wrapped function wrote: values to merge back into the frame."""
-
-    params: dict[str, dict[str, Any]]  # parameters created inside
-    state: dict[str, dict[str, StatePair]]  # state created or set inside
-    rng: PRNGSequenceState | None
-
-
-def _frame(caller: str) -> Frame:
-    if not base.inside_transform():
-        raise ValueError(
-            f"hk.{caller} must be used as part of an `hk.transform`; outside one, "
-            "use the JAX function of the same name directly."
-        )
-    return base.current_frame(f"hk.{caller}")
-
-
-def state_in(frame: Frame) -> StateIn:
-    """The frame's current state values and random key sequence state."""
-    rng = frame.rng_stack[-1]
-    state = {m: {k: pair.current for k, pair in b.items()} for m, b in frame.state.items()}
-    return StateIn(state, None if rng is None else rng.internal_state)
-
-
-@contextlib.contextmanager
-def temporary_state(frame: Frame, given: StateIn) -> Iterator[Callable[[], StateOut]]:
-    """Runs the block on a copy of the frame holding ``given``.
-
-    Yields a function returning the changes made in the block. On exit the
-    frame is as it was before the block, whatever happened in it.
-    """
-    saved_params, saved_state, saved_rng = frame.params, frame.state, frame.rng_stack
-    frame.params = {m: dict(b) for m, b in saved_params.items()}
-    frame.state = {m: {k: StatePair(v, v) for k, v in b.items()} for m, b in given.state.items()}
-    rng = None
-    if given.rng is not None:
-        rng = PRNGSequence(0)
-        rng.replace_internal_state(given.rng)
-    frame.rng_stack = saved_rng[:-1] + [rng]
-
-    def changes() -> StateOut:
-        params = {}
-        for m, bundle in frame.params.items():
-            outer = saved_params.get(m, {})
-            new = {k: v for k, v in bundle.items() if k not in outer}
-            if new:
-                params[m] = new
-        state = {}
-        for m, bundle in frame.state.items():
-            outer = given.state.get(m, {})
-            entries = {}
-            for k, pair in bundle.items():
-                if k in outer:
-                    entries[k] = StatePair(None, pair.current)  # initial stays outside
-                else:
-                    entries[k] = pair
-            if entries:
-                state[m] = entries
-        rng_out = frame.rng_stack[-1]
-        return StateOut(params, state, None if rng_out is None else rng_out.internal_state)
-
-    try:
-        yield changes
-    finally:
-        frame.params, frame.state, frame.rng_stack = saved_params, saved_state, saved_rng
-
-
-def update_frame(frame: Frame, out: StateOut) -> None:
-    """Merges the changes of a wrapped function back into the frame."""
-    for m, bundle in out.params.items():
-        frame.params.setdefault(m, {}).update(bundle)
-    for m, bundle in out.state.items():
-        target = frame.state.setdefault(m, {})
-        for k, pair in bundle.items():
-            old = target.get(k)
-            initial = pair.initial if old is None else old.initial
-            target[k] = StatePair(initial, pair.current)
-    rng = frame.rng_stack[-1]
-    if rng is not None and out.rng is not None:
-        rng.replace_internal_state(out.rng)
-
-
-def _stateful(frame: Frame, fun: Callable[..., T]) -> Callable[..., tuple[T, StateOut]]:
-    """``fun(*a, **k)`` as ``pure(state_in, *a, **k) -> (out, state_out)``."""
-
-    def pure(given: StateIn, *args: Any, **kwargs: Any) -> tuple[T, StateOut]:
-        # JAX traces ``pure``: allow Haiku side effects in its trace (check_jax_usage).
-        with jax_usage.allow_haiku_side_effects(), temporary_state(frame, given) as changes:
-            out = fun(*args, **kwargs)
-            return out, changes()
-
-    return pure
+def _created(changes: StateOut, given: StateIn) -> list[str]:
+    """``module/name`` of the parameters and state a function created."""
+    names = [f"{m}/{k}" for m, bundle in changes.params.items() for k in bundle]
+    names += [
+        f"{m}/{k}"
+        for m, bundle in changes.state.items()
+        for k in bundle
+        if k not in given.state.get(m, {})
+    ]
+    return sorted(names)
 
 
 # JAX transforms.
+
+
+def _value_and_grad(caller, fun, argnums, has_aux, holomorphic):
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        frame = current_frame(caller)
+        pure = pure_function(frame, fun)
+
+        def differentiated(*args: Any, **kwargs: Any):
+            given = kwargs.pop("_hk_state_in")
+            out, changes = pure(given, *args, **kwargs)
+            value, aux = out if has_aux else (out, None)
+            return value, (aux, changes)
+
+        value_and_grad_fun = jax.value_and_grad(
+            differentiated, argnums=argnums, has_aux=True, holomorphic=holomorphic
+        )
+        (value, (aux, changes)), grads = value_and_grad_fun(
+            *args, _hk_state_in=state_in(frame), **kwargs
+        )
+        update_frame(frame, changes)
+        return ((value, aux) if has_aux else value), grads
+
+    return wrapper
 
 
 def value_and_grad(
@@ -156,8 +103,8 @@ def value_and_grad(
 ) -> Callable[..., tuple[Any, Any]]:
     """Creates a function which evaluates both ``fun`` and the grad of ``fun``.
 
-    Like :func:`jax.value_and_grad`, but state set inside ``fun`` (and
-    parameters it creates at init) reach the enclosing transform:
+    Like :func:`jax.value_and_grad`, but the state ``fun`` sets (and, at init,
+    the parameters it creates) reach the enclosing transform:
 
     >>> class MyModule(hk.Module):
     ...   def __call__(self, x):
@@ -181,28 +128,7 @@ def value_and_grad(
       A function with the arguments of ``fun`` returning ``(value, grads)``
       (``((value, aux), grads)`` when ``has_aux``).
     """
-
-    @functools.wraps(fun)
-    def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        frame = _frame("value_and_grad")
-        pure = _stateful(frame, fun)
-
-        def differentiated(*args: Any, **kwargs: Any):
-            given = kwargs.pop("_hk_state_in")
-            out, changes = pure(given, *args, **kwargs)
-            value, aux = out if has_aux else (out, None)
-            return value, (aux, changes)
-
-        value_and_grad_fun = jax.value_and_grad(
-            differentiated, argnums=argnums, has_aux=True, holomorphic=holomorphic
-        )
-        (value, (aux, changes)), grads = value_and_grad_fun(
-            *args, _hk_state_in=state_in(frame), **kwargs
-        )
-        update_frame(frame, changes)
-        return ((value, aux) if has_aux else value), grads
-
-    return wrapper
+    return _value_and_grad("value_and_grad", fun, argnums, has_aux, holomorphic)
 
 
 def grad(
@@ -237,7 +163,7 @@ def grad(
       A function evaluating the gradient of ``fun`` (``(grads, aux)`` when
       ``has_aux``).
     """
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic)
+    value_and_grad_fun = _value_and_grad("grad", fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -247,17 +173,25 @@ def grad(
     return wrapper
 
 
-def _axis_size(in_axes: Any, args: tuple[Any, ...], axis_size: int | None) -> int:
+def _axis_size(in_axes: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """The size of the mapped axis, read from the first mapped argument."""
-    if axis_size is not None:
-        return axis_size
-    axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
     is_none = lambda x: x is None  # noqa: E731
-    full_axes = jax.tree.broadcast(axes, args, is_leaf=is_none)
-    for axis, arg in zip(jax.tree.leaves(full_axes, is_leaf=is_none), jax.tree.leaves(args)):
-        if axis is not None:
-            return jnp.shape(arg)[axis]
-    raise ValueError("hk.vmap(split_rng=True) found no mapped argument: pass `axis_size`.")
+    axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+    try:
+        treedef = jax.tree.structure(axes, is_leaf=is_none)
+        subtrees = treedef.flatten_up_to(args)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        subtrees = []  # in_axes does not fit the arguments: jax.vmap will say so
+    for axis, subtree in zip(jax.tree.leaves(axes, is_leaf=is_none), subtrees):
+        leaves = jax.tree.leaves(subtree)
+        if axis is not None and leaves:
+            return jnp.shape(leaves[0])[axis]
+    for leaf in jax.tree.leaves(kwargs):  # jax.vmap maps keyword arguments on axis 0
+        return jnp.shape(leaf)[0]
+    raise ValueError(
+        "hk.vmap(split_rng=True) needs the size of the mapped axis to split the "
+        "key, but no argument is mapped: pass `axis_size`."
+    )
 
 
 def vmap(
@@ -284,10 +218,16 @@ def vmap(
     >>> key1, key2 = f(x)
     >>> assert not (key1 == key2).all()
 
-    A common choice is ``split_rng=(not hk.running_init())``: the same
-    parameters for every element at init, different dropout masks at apply.
-    To map parameters themselves use :func:`haiku.lift` with
-    :func:`jax.vmap`.
+    With ``split_rng=True`` the enclosing key sequence hands out one key per
+    element (as :func:`haiku.next_rng_keys` does) and each element draws from
+    its own sequence started at that key; the keys are dm-haiku's. Parameters
+    and state are shared by every element, so a value that differs along the
+    axis cannot be stored (an error says so): parameters must not be drawn
+    from the split keys at init, and state must be reduced over the axis
+    (e.g. ``jax.lax.pmean`` with an ``axis_name``) before it is set. A common
+    choice is ``split_rng=(not hk.running_init())``: the same parameters for
+    every element at init, different dropout masks at apply. To map
+    parameters themselves use :func:`haiku.lift` with :func:`jax.vmap`.
 
     Args:
       fun: See :func:`jax.vmap`.
@@ -306,37 +246,70 @@ def vmap(
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        frame = _frame("vmap")
+        frame = current_frame("vmap")
         given = state_in(frame)
-        pure = _stateful(frame, fun)
         rng_axis = None
         if split_rng and given.rng is not None:
-            size = _axis_size(in_axes, args, axis_size)
-            keys = jax.random.split(base.next_rng_key(), size)
-            given = StateIn(given.state, (keys, tuple()))
+            size = axis_size if axis_size is not None else _axis_size(in_axes, args, kwargs)
+            given = StateIn(given.state, (base.next_rng_keys(size), ()))
             rng_axis = (0, None)
+        pure = pure_function(frame, fun)
+        created: list[str] = []
+        written: list[str] = []
+
+        def mapped_fun(given: StateIn, *args: Any, **kwargs: Any):
+            out, changes = pure(given, *args, **kwargs)
+            created.extend(f"{m}/{k}" for m, b in changes.params.items() for k in b)
+            written.extend(created)
+            written.extend(f"{m}/{k}" for m, b in changes.state.items() for k in b)
+            if rng_axis is not None:
+                # Each element drew from its own sequence; the enclosing one
+                # moved on by the keys handed out above.
+                changes = changes._replace(rng=None)
+            return out, changes
+
         state_axes = StateIn(None, rng_axis)  # type: ignore[arg-type]
         if isinstance(in_axes, tuple):
             full_in_axes = (state_axes, *in_axes)
         else:
             full_in_axes = (state_axes, *(in_axes,) * len(args))
-        changes_axes = StateOut(None, None, rng_axis)  # type: ignore[arg-type]
         mapped = jax.vmap(
-            pure,
+            mapped_fun,
             in_axes=full_in_axes,
-            out_axes=(out_axes, changes_axes),
+            out_axes=(out_axes, None),
             axis_name=axis_name,
             axis_size=axis_size,
         )
-        out, changes = mapped(given, *args, **kwargs)
-        if rng_axis is not None:
-            # Each element drew from its own key; the outer sequence moved on
-            # by the one key split for them.
-            changes = changes._replace(rng=None)
+        try:
+            out, changes = mapped(given, *args, **kwargs)
+        except ValueError as e:
+            # JAX: "... got axis spec None but output was batched ...": a
+            # parameter or state value differs along the axis (or an output
+            # the caller mapped with out_axes=None does).
+            if written and "batched" in str(e):
+                raise ValueError(_vmap_batched_message(split_rng, created, written)) from e
+            raise
         update_frame(frame, changes)
         return out
 
     return wrapper
+
+
+def _vmap_batched_message(split_rng: bool, created: list[str], written: list[str]) -> str:
+    if split_rng and created:
+        return (
+            "hk.vmap does not support split_rng=True at init when parameters are "
+            f"created inside (here {sorted(created)}): parameters are shared along the "
+            "mapped axis, so they cannot be drawn from a different key per element. "
+            "Use `split_rng=(not hk.running_init())`."
+        )
+    return (
+        "hk.vmap: parameters and state are shared along the mapped axis, but a "
+        f"value written to one of {sorted(written)} differs along it (or an "
+        "output mapped with out_axes=None does). Reduce it over the axis before "
+        "setting it (e.g. jax.lax.pmean with an axis_name), or map whole "
+        "parameters and state with hk.lift(jax.vmap(...))."
+    )
 
 
 def remat(
@@ -368,12 +341,12 @@ def remat(
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        frame = _frame("remat")
-        pure = _stateful(frame, fun)
+        frame = current_frame("remat")
         checkpointed = jax.checkpoint(
-            pure,
+            # As in dm-haiku, remat is the one wrapper whose modules take names.
+            pure_function(frame, fun, isolate_names=False),
             prevent_cse=prevent_cse,
-            static_argnums=tuple(i + 1 for i in static_argnums),
+            static_argnums=tuple(i + 1 if i >= 0 else i for i in static_argnums),
             policy=policy,
         )
         out, changes = checkpointed(state_in(frame), *args, **kwargs)
@@ -385,6 +358,9 @@ def remat(
 
 def eval_shape(fun: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Equivalent to :func:`jax.eval_shape` with any changed Haiku state discarded.
+
+    Parameters it would create, state it would set and keys it would draw are
+    all forgotten; the enclosing key sequence does not move:
 
     >>> def f(x):
     ...   return hk.eval_shape(lambda x: x @ hk.get_parameter("w", [3, 2], init=jnp.ones), x)
@@ -400,50 +376,60 @@ def eval_shape(fun: Callable[..., T], *args: Any, **kwargs: Any) -> T:
       The shapes and dtypes of the outputs of ``fun`` as
       ``jax.ShapeDtypeStruct`` trees.
     """
-    frame = _frame("eval_shape")
-    pure = _stateful(frame, fun)
-    out, _ = jax.eval_shape(pure, state_in(frame), *args, **kwargs)
+    frame = current_frame("eval_shape")
+    out, _ = jax.eval_shape(pure_function(frame, fun), state_in(frame), *args, **kwargs)
     return out
 
 
 # Control flow.
 
 
-def _no_new_values(caller: str, changes: StateOut, given: StateIn) -> None:
-    new_state = [
-        f"{m}/{k}"
-        for m, bundle in changes.state.items()
-        for k in bundle
-        if k not in given.state.get(m, {})
-    ]
-    new_params = [f"{m}/{k}" for m, bundle in changes.params.items() for k in bundle]
-    if new_params or new_state:
-        where = "the loop body" if caller in ("while_loop", "fori_loop") else "a branch"
-        raise ValueError(
-            f"hk.{caller}: creating parameters or state inside {where} is not "
-            f"supported (it created {sorted(new_params + new_state)}): it cannot "
-            "be known statically whether it runs. Create them before, e.g. by "
-            "calling the body (or every branch) unconditionally when "
-            "hk.running_init() is true."
-        )
+def _branches(
+    frame: Frame,
+    caller: str,
+    funs: Sequence[Callable[..., Any]],
+    run: Callable[[StateIn, list[Callable[..., Any]]], tuple[Any, StateOut]],
+) -> Any:
+    """Runs ``run(given, pure_branches)`` (a ``jax.lax`` conditional) and merges its state.
 
+    Every branch returns the full state and the key sequence with one reserved
+    key, so the branches' outputs have the same structure. At init, branches
+    may create parameters and state only if all of them create the same.
+    """
+    given = state_in(frame)
+    given = given._replace(rng=one_pending_key(given.rng))
+    created: dict[int, list[str]] = {}
 
-def _branch(frame: Frame, caller: str, given: StateIn, fun: Callable[..., Any]):
-    pure = _stateful(frame, fun)
+    def make(index: int, fun: Callable[..., Any]) -> Callable[..., Any]:
+        pure = pure_function(frame, fun)
 
-    def branch(given: StateIn, *operands: Any):
-        out, changes = pure(given, *operands)
-        _no_new_values(caller, changes, given)
-        # Every branch returns the full state so the branches' outputs match.
-        current = {
-            m: {k: StatePair(None, v) for k, v in bundle.items()} for m, bundle in given.state.items()
-        }
-        for m, bundle in changes.state.items():
-            for k, pair in bundle.items():
-                current[m][k] = pair
-        return out, StateOut({}, current, changes.rng)
+        def branch(given: StateIn, *operands: Any):
+            out, changes = pure(given, *operands)
+            created[index] = _created(changes, given)
+            state = {
+                m: {k: StatePair(None, v) for k, v in bundle.items()}
+                for m, bundle in given.state.items()
+            }
+            for m, bundle in changes.state.items():
+                state.setdefault(m, {}).update(bundle)
+            return out, StateOut(changes.params, state, one_pending_key(changes.rng))
 
-    return branch
+        return branch
+
+    try:
+        out, changes = run(given, [make(i, f) for i, f in enumerate(funs)])
+    except TypeError as e:
+        if len({tuple(names) for names in created.values()}) > 1:
+            what = "; ".join(f"branch {i} created {names}" for i, names in sorted(created.items()))
+            raise ValueError(
+                f"hk.{caller}: parameters and state can be created inside branches only "
+                f"if every branch creates the same ones ({what}). Create them before "
+                f"the hk.{caller}, e.g. by calling every branch unconditionally when "
+                "hk.running_init() is true."
+            ) from e
+        raise
+    update_frame(frame, changes)
+    return out
 
 
 _NO_OPERAND = object()
@@ -473,8 +459,9 @@ def cond(
     >>> print(state["~"]["n"])
     1.0
 
-    Parameters and state must exist before the ``cond`` (see
-    :func:`haiku.running_init`).
+    At init, the branches may create parameters and state only if both
+    create the same ones (e.g. both call the same module); otherwise create
+    them before the ``cond`` (see :func:`haiku.running_init`).
 
     Args:
       pred: Boolean scalar type, indicating which branch function to apply.
@@ -492,19 +479,21 @@ def cond(
         if operands:
             raise ValueError("hk.cond: pass either positional operands or operand=, not both.")
         operands = (operand,)
-    frame = _frame("cond")
-    given = state_in(frame)
-    branches = [_branch(frame, "cond", given, f) for f in (false_fun, true_fun)]
-    out, changes = jax.lax.cond(pred, branches[1], branches[0], given, *operands)
-    update_frame(frame, changes)
-    return out
+    frame = current_frame("cond")
+
+    def run(given, branches):
+        false_branch, true_branch = branches
+        return jax.lax.cond(pred, true_branch, false_branch, given, *operands)
+
+    return _branches(frame, "cond", (false_fun, true_fun), run)
 
 
 def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
     """Equivalent to :func:`jax.lax.switch` but with Haiku state passed in/out.
 
-    Creating parameters inside a branch is not supported: at init, call every
-    branch unconditionally, and use ``switch`` only at apply:
+    Creating parameters inside a branch is not supported (unless every
+    branch creates the same ones): at init, call every branch
+    unconditionally, and use ``switch`` only at apply:
 
     >>> def f(i, x):
     ...   experts = [hk.to_module(lambda x: x * hk.get_parameter("w", [], init=jnp.ones))(name=f"e{j}")
@@ -519,38 +508,53 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     30.0
 
     Args:
-      index: Integer scalar type, indicating which branch function to apply.
+      index: Integer scalar type, indicating which branch function to apply
+        (clamped to the valid range, as in :func:`jax.lax.switch`).
       branches: Sequence of functions (A -> B) to be applied based on index.
       *operands: Operands (A) input to whichever branch is applied.
 
     Returns:
       Value (B) of ``branch(*operands)`` for the selected branch.
     """
-    frame = _frame("switch")
-    given = state_in(frame)
-    wrapped = [_branch(frame, "switch", given, f) for f in branches]
-    out, changes = jax.lax.switch(index, wrapped, given, *operands)
-    update_frame(frame, changes)
-    return out
+    frame = current_frame("switch")
+
+    def run(given, pure_branches):
+        return jax.lax.switch(index, pure_branches, given, *operands)
+
+    return _branches(frame, "switch", tuple(branches), run)
 
 
-def _carried(frame: Frame, caller: str, given: StateIn, fun: Callable[..., Any]):
-    """``fun`` as a loop body carrying the frame's state and keys."""
-    pure = _stateful(frame, fun)
+def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any]):
+    """``fun`` as a loop body carrying the frame's state and keys as a :class:`StateIn`."""
+    pure = pure_function(frame, fun)
 
     def body(given: StateIn, *args: Any):
         out, changes = pure(given, *args)
-        _no_new_values(caller, changes, given)
+        created = _created(changes, given)
+        if created:
+            raise ValueError(
+                f"hk.{caller}: creating parameters or state inside the loop body is not "
+                f"supported (it created {created}): they must exist before the loop. "
+                "At init hk.scan and hk.fori_loop run the first step outside the loop "
+                "for this reason; if the body constructs modules, construct them "
+                "outside it (each call of the body names its modules anew); for "
+                "hk.while_loop, call the body once when hk.running_init() is true."
+            )
         state = {m: dict(bundle) for m, bundle in given.state.items()}
         for m, bundle in changes.state.items():
             for k, pair in bundle.items():
                 state[m][k] = pair.current
-        return out, StateIn(state, changes.rng)
+        return out, StateIn(state, one_pending_key(changes.rng))
 
     return body
 
 
-def _merge_carried(frame: Frame, final: StateIn) -> None:
+def _loop_state(frame: Frame) -> StateIn:
+    given = state_in(frame)
+    return given._replace(rng=one_pending_key(given.rng))
+
+
+def _merge_loop_state(frame: Frame, final: StateIn) -> None:
     state = {m: {k: StatePair(None, v) for k, v in b.items()} for m, b in final.state.items()}
     update_frame(frame, StateOut({}, state, final.rng))
 
@@ -561,7 +565,7 @@ def scan(
     xs: Any,
     length: int | None = None,
     reverse: bool = False,
-    unroll: int = 1,
+    unroll: int | bool = 1,
 ) -> tuple[Any, Any]:
     """Equivalent to :func:`jax.lax.scan` but with Haiku state passed in/out.
 
@@ -589,39 +593,27 @@ def scan(
     Returns:
       ``(final carry, stacked ys)``, as :func:`jax.lax.scan`.
     """
-    frame = _frame("scan")
-    if frame.is_init:
-        if length is None:
-            leaves = jax.tree_util.tree_leaves(xs)
-            if not leaves:
-                raise ValueError("hk.scan: pass `length` when `xs` is None.")
-            length = jnp.shape(leaves[0])[0]
-        if length == 0:
-            return init, xs
-        index = length - 1 if reverse else 0
-        x0 = jax.tree_util.tree_map(lambda x: x[index], xs)
-        carry, y0 = f(init, x0)
-        rest = jax.tree_util.tree_map(
-            lambda x: x[:-1] if reverse else x[1:], xs
-        )
-        if length == 1:
-            ys = jax.tree_util.tree_map(lambda y: jnp.expand_dims(y, 0), y0)
-            return carry, ys
-        carry, ys = _scan_loop(frame, f, carry, rest, length - 1, reverse, unroll)
-        ys = jax.tree_util.tree_map(
-            lambda y, y0: jnp.concatenate(
-                [y, jnp.expand_dims(y0, 0)] if reverse else [jnp.expand_dims(y0, 0), y]
-            ),
-            ys,
-            y0,
-        )
-        return carry, ys
-    return _scan_loop(frame, f, init, xs, length, reverse, unroll)
+    frame = current_frame("scan")
+    leaves = jax.tree.leaves(xs)
+    steps = length if length is not None else (jnp.shape(leaves[0])[0] if leaves else None)
+    if not frame.is_init or not steps:
+        return _scan_loop(frame, f, init, xs, length, reverse, unroll)
+    # The first step (the last one when reversed) runs outside the loop,
+    # naming its modules as the loop body will.
+    index = steps - 1 if reverse else 0
+    with isolated_names(frame):
+        carry, y0 = f(init, jax.tree.map(lambda x: x[index], xs))
+    y0 = jax.tree.map(lambda y: jnp.expand_dims(y, 0), y0)
+    if steps == 1:
+        return carry, y0
+    rest = jax.tree.map(lambda x: x[:-1] if reverse else x[1:], xs)
+    carry, ys = _scan_loop(frame, f, carry, rest, steps - 1, reverse, unroll)
+    ys = jax.tree.map(lambda y, y0: jnp.concatenate([y, y0] if reverse else [y0, y]), ys, y0)
+    return carry, ys
 
 
 def _scan_loop(frame, f, init, xs, length, reverse, unroll):
-    given = state_in(frame)
-    body = _carried(frame, "scan", given, lambda c, x: f(c, x))
+    body = _loop_body(frame, "scan", f)
 
     def scan_body(carry, x):
         given, c = carry
@@ -629,9 +621,9 @@ def _scan_loop(frame, f, init, xs, length, reverse, unroll):
         return (given, c), y
 
     (final, carry), ys = jax.lax.scan(
-        scan_body, (given, init), xs, length=length, reverse=reverse, unroll=unroll
+        scan_body, (_loop_state(frame), init), xs, length=length, reverse=reverse, unroll=unroll
     )
-    _merge_carried(frame, final)
+    _merge_loop_state(frame, final)
     return carry, ys
 
 
@@ -643,6 +635,9 @@ def map(fun: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - mirrors jax.
     >>> f = hk.transform(f)
     >>> print(f.apply(f.init(None, jnp.arange(3.)), None, jnp.arange(3.)))
     [0. 1. 2.]
+
+    It is :func:`scan` with no carry, so at init the first element is
+    computed outside the loop.
 
     Args:
       fun: The function applied to each slice of ``xs`` (leading axis).
@@ -663,8 +658,11 @@ def fori_loop(lower: int, upper: int, body_fun: Callable[[int, T], T], init_val:
     >>> print(f.apply({"~": {"w": 2.}}, None, 1.))
     8.0
 
-    At init the first step runs outside the loop, so the parameters and state
-    the body creates exist before it.
+    At init the first step (``i = lower``) runs outside the loop, so the
+    parameters and state the body creates exist before it. As in dm-haiku it
+    runs even when the loop would not (``upper <= lower``, or bounds only known
+    at run time) so that the parameters are created; the result is then still
+    that of the loop (``init_val`` for an empty one).
 
     Args:
       lower: The loop index lower bound (inclusive).
@@ -675,21 +673,29 @@ def fori_loop(lower: int, upper: int, body_fun: Callable[[int, T], T], init_val:
     Returns:
       The final loop value.
     """
-    frame = _frame("fori_loop")
-    if frame.is_init and _concrete(upper) and _concrete(lower) and upper > lower:
-        # The first step runs outside the loop and creates what the body creates.
-        init_val = body_fun(lower, init_val)
-        lower = lower + 1
-    given = state_in(frame)
-    body = _carried(frame, "fori_loop", given, body_fun)
+    frame = current_frame("fori_loop")
+    if not frame.is_init:
+        return _fori_loop(frame, lower, upper, body_fun, init_val)
+    with isolated_names(frame):  # named as the loop body will be
+        first = body_fun(lower, init_val)
+    if _concrete(lower) and _concrete(upper):
+        if int(upper) <= int(lower):
+            return init_val
+        return _fori_loop(frame, lower + 1, upper, body_fun, first)
+    out = _fori_loop(frame, lower + 1, upper, body_fun, first)
+    return jax.lax.cond(upper > lower, lambda: out, lambda: init_val)
+
+
+def _fori_loop(frame, lower, upper, body_fun, init_val):
+    body = _loop_body(frame, "fori_loop", body_fun)
 
     def loop_body(i, carry):
         given, val = carry
         val, given = body(given, i, val)
         return given, val
 
-    final, out = jax.lax.fori_loop(lower, upper, loop_body, (given, init_val))
-    _merge_carried(frame, final)
+    final, out = jax.lax.fori_loop(lower, upper, loop_body, (_loop_state(frame), init_val))
+    _merge_loop_state(frame, final)
     return out
 
 
@@ -713,8 +719,9 @@ def while_loop(
     27.0
 
     Parameters and state must exist before the loop (at init, call the body
-    unconditionally when :func:`haiku.running_init` is true); ``cond_fun`` may
-    read but not change them.
+    once when :func:`haiku.running_init` is true); the body may set state and
+    draw random keys. ``cond_fun`` may read parameters and state but not
+    create, set or draw anything.
 
     Args:
       cond_fun: ``val -> bool``: whether to run the body again.
@@ -724,14 +731,22 @@ def while_loop(
     Returns:
       The final loop value.
     """
-    frame = _frame("while_loop")
-    given = state_in(frame)
-    body = _carried(frame, "while_loop", given, body_fun)
-    pure_cond = _stateful(frame, cond_fun)
+    frame = current_frame("while_loop")
+    body = _loop_body(frame, "while_loop", body_fun)
+    pure_cond = pure_function(frame, cond_fun)
 
     def loop_cond(carry):
         given, val = carry
-        out, _ = pure_cond(given, val)
+        out, changes = pure_cond(given, val)
+        if changes.params or changes.state or rng_used(given.rng, changes.rng):
+            written = _created(changes, given) or sorted(
+                f"{m}/{k}" for m, b in changes.state.items() for k in b
+            )
+            raise ValueError(
+                "hk.while_loop: cond_fun must not create parameters or state, set "
+                f"state or draw random keys (it wrote {written or 'random keys'}); "
+                "do that in body_fun."
+            )
         return out
 
     def loop_body(carry):
@@ -739,6 +754,6 @@ def while_loop(
         val, given = body(given, val)
         return given, val
 
-    final, out = jax.lax.while_loop(loop_cond, loop_body, (given, init_val))
-    _merge_carried(frame, final)
+    final, out = jax.lax.while_loop(loop_cond, loop_body, (_loop_state(frame), init_val))
+    _merge_loop_state(frame, final)
     return out
