@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import types
 import warnings
 
 import haiku as hk
@@ -15,6 +18,26 @@ __all__ = ["MultiHeadAttention"]
 
 # Logits of masked-out positions; clipped to the dtype's range (float16).
 _MASKED_LOGIT = -1e30
+
+# Frames in these folders are Haiku's own (module wrappers, this file).
+_INTERNAL = tuple(
+    os.path.dirname(path) + os.sep
+    for path in (hk.__file__, os.path.dirname(__file__))
+)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of ``warnings.warn`` that points at the user's code.
+
+    Called from the function that warns; frames of Haiku itself (its module
+    call wrappers) are skipped.
+    """
+    level = 1
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class MultiHeadAttention(hk.Module):
@@ -30,21 +53,21 @@ class MultiHeadAttention(hk.Module):
     number of heads; any number of leading batch-like axes is allowed.
 
     >>> mha = hk.MultiHeadAttention(
-    ...     num_heads=2, key_size=4, w_init=hk.initializers.VarianceScaling(1.0))
-    >>> query = jnp.ones([8, 3, 5])          # [B, T', D_q]
-    >>> memory = jnp.ones([8, 7, 6])         # [B, T, D_k] (keys and values)
+    ...     num_heads=2, key_size=2, w_init=hk.initializers.VarianceScaling(1.0))
+    >>> query = jnp.ones([8, 3, 4])          # [B, T', D_q]
+    >>> memory = jnp.ones([8, 7, 4])         # [B, T, D_k] (keys and values)
     >>> mha(query, memory, memory).shape     # [B, T', H * key_size]
-    (8, 3, 8)
+    (8, 3, 4)
 
     A mask has the rank of the attention logits ``[..., H, T', T]`` (size-1
     axes broadcast); ``True`` keeps a position. A causal mask for
     self-attention:
 
-    >>> x = jnp.ones([8, 3, 5])
+    >>> x = jnp.ones([8, 3, 4])
     >>> causal = jnp.tril(jnp.ones([1, 1, 3, 3], bool))
-    >>> mha = hk.MultiHeadAttention(2, 4, w_init=hk.initializers.VarianceScaling(1.0))
+    >>> mha = hk.MultiHeadAttention(2, 2, w_init=hk.initializers.VarianceScaling(1.0))
     >>> mha(x, x, x, mask=causal).shape
-    (8, 3, 8)
+    (8, 3, 4)
     """
 
     def __init__(
@@ -95,7 +118,7 @@ class MultiHeadAttention(hk.Module):
                 "initialiser instead, e.g. "
                 f"w_init=hk.initializers.VarianceScaling({w_init_scale!r}).",
                 DeprecationWarning,
-                stacklevel=2,
+                stacklevel=_user_stacklevel(),
             )
         if w_init_scale and w_init is not None:
             raise ValueError(

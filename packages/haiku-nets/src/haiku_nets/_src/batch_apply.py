@@ -27,16 +27,16 @@ class BatchApply:
     step of a ``[Time, Batch, ...]`` array; for some functions and platforms
     this is faster than :func:`jax.vmap`.
 
-    >>> x = jnp.ones([5, 4, 3])                      # [T, B, D]
-    >>> hk.BatchApply(hk.Linear(10))(x).shape        # Linear sees [T * B, D]
-    (5, 4, 10)
+    >>> x = jnp.ones([5, 2, 4])                      # [T, B, D]
+    >>> hk.BatchApply(hk.Linear(3))(x).shape         # Linear sees [T * B, D]
+    (5, 2, 3)
 
     Inputs and outputs may be any pytrees:
 
-    >>> f = lambda a, b: {"sum": a + b["y"], "rows": a}  # a and b["y"]: [20, 3]
+    >>> f = lambda a, b: {"sum": a + b["y"], "rows": a}  # a and b["y"]: [10, 4]
     >>> out = hk.BatchApply(f)(x, {"y": x})
     >>> out["sum"].shape
-    (5, 4, 3)
+    (5, 2, 4)
 
     ``BatchApply`` is not a :class:`~haiku.Module`: it adds no name scope, so
     the parameters of ``f`` are named as if it were called directly.

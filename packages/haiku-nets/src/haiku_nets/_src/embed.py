@@ -49,12 +49,12 @@ def _lookup_style(style: str | EmbedLookupStyle, caller: str) -> EmbedLookupStyl
 class Embed(hk.Module):
     """Embeds tokens (integer ids) in a low-dimensional space.
 
-    >>> embed = hk.Embed(vocab_size=100, embed_dim=16)
+    >>> embed = hk.Embed(vocab_size=10, embed_dim=4)
     >>> ids = jnp.array([[1, 2, 3], [4, 5, 6]])
     >>> embed(ids).shape
-    (2, 3, 16)
+    (2, 3, 4)
     >>> embed.embeddings.shape
-    (100, 16)
+    (10, 4)
 
     An existing matrix sets the initial embeddings (and their dtype):
 
@@ -126,8 +126,8 @@ class Embed(hk.Module):
             if w_init is None:
                 w_init = hk.initializers.TruncatedNormal()
         _lookup_style(lookup_style, self.module_name)  # Fail early on a bad name.
-        self.vocab_size = vocab_size
-        self.embed_dim = embed_dim
+        self.vocab_size: int = int(vocab_size)  # type: ignore[arg-type]
+        self.embed_dim: int = int(embed_dim)  # type: ignore[arg-type]
         self.lookup_style = lookup_style
         self.precision = precision
         self.w_init = w_init

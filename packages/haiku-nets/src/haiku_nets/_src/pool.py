@@ -14,6 +14,7 @@ How ``window_shape`` and ``strides`` are read (the dm-haiku convention):
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Sequence
 
 import haiku as hk
@@ -45,7 +46,9 @@ def _per_axis(
         skip = {0, channel_axis % ndim} if channel_axis else {0}
         return tuple(1 if axis in skip else int(size) for axis in range(ndim))
     try:
-        sizes = tuple(int(s) for s in size)  # type: ignore[union-attr]
+        if isinstance(size, (str, bytes)):
+            raise TypeError
+        sizes = tuple(operator.index(s) for s in size)  # type: ignore[union-attr]
     except TypeError:
         raise TypeError(
             f"{caller}: {what} must be an int or a sequence of ints, got {size!r}."
@@ -76,14 +79,19 @@ def _prepare(value, window_shape, strides, padding, channel_axis, caller):
     return value, window, stride
 
 
-def _lowest(dtype) -> jax.Array:
-    """The identity of ``max`` for ``dtype``."""
+def _lowest(dtype) -> np.ndarray:
+    """The identity of ``max`` for ``dtype``.
+
+    A NumPy (concrete) scalar, so that ``jax.lax.reduce_window`` recognises the
+    max monoid and uses its differentiable primitive, also under tracing.
+    """
+    dtype = np.dtype(dtype)
     if jnp.issubdtype(dtype, jnp.floating):
-        return jnp.array(-jnp.inf, dtype)
+        return np.array(-np.inf, dtype)
     if jnp.issubdtype(dtype, jnp.integer):
-        return jnp.array(jnp.iinfo(dtype).min, dtype)
-    if dtype == jnp.bool_:
-        return jnp.array(False)
+        return np.array(np.iinfo(dtype).min, dtype)
+    if dtype == np.bool_:
+        return np.array(False)
     raise TypeError(f"max_pool: unsupported input dtype {dtype}.")
 
 
@@ -186,8 +194,9 @@ def _avg_pool(value, window_shape, strides, padding, channel_axis, caller):
     value, window, stride = _prepare(value, window_shape, strides, padding, channel_axis, caller)
     if not jnp.issubdtype(value.dtype, jnp.inexact):
         value = value.astype(jnp.result_type(float))
+    # A concrete zero: reduce_window then uses its (differentiable) sum.
     summed = jax.lax.reduce_window(
-        value, jnp.array(0, value.dtype), jax.lax.add, window, stride, padding)
+        value, np.array(0, value.dtype), jax.lax.add, window, stride, padding)
     if padding == "VALID":
         return summed / int(np.prod(window))
     counts = _same_counts(value.shape, window, stride)

@@ -16,11 +16,11 @@ class Sequential(hk.Module):
     The output of each layer is the input of the next:
 
     >>> mlp = hk.Sequential([
-    ...     hk.Linear(300), jax.nn.relu,
-    ...     hk.Linear(10),
+    ...     hk.Linear(3), jax.nn.relu,
+    ...     hk.Linear(2),
     ... ])
-    >>> mlp(jnp.ones([8, 784])).shape
-    (8, 10)
+    >>> mlp(jnp.ones([8, 4])).shape
+    (8, 2)
 
     Extra arguments of a call go to the first layer only:
 
