@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, stateful
+from haiku._src import base, jax_compat, stateful
 from haiku._src.optimize_rng import isolated_module_names
 
 __all__ = ["fast_eval_shape", "fast_eval_shape_active", "substitute_in_fast_eval_shape"]
@@ -163,7 +163,9 @@ def fast_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     Returns:
       The shape produced by ``fun`` for the given args/kwargs.
     """
-    with _fast_mode():
+    # What is traced here must not be reused by later ordinary traces (e.g. a
+    # jax.jit(f.init) getting zero parameters), nor the other way round.
+    with jax_compat.separate_trace_caches("haiku_fast_eval_shape"), _fast_mode():
         if base.inside_transform():
             with isolated_module_names(base.current_frame()):
                 return stateful.eval_shape(fun, *args, **kwargs)

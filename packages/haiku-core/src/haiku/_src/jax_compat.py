@@ -14,6 +14,16 @@ traces goes through this module, built on JAX's public API only:
 Tokens hold only a weak reference to their trace, are not hashable, and mean
 nothing but equality.
 
+* :func:`separate_trace_caches` keeps what JAX traces inside a block out of
+  the caches used outside it. JAX caches traced functions (``jax.jit``
+  targets, ``lax.scan`` bodies, ...) by function, argument types and trace
+  context; a block that traces with changed semantics (``fast_eval_shape``
+  makes initializers zeros) must not leave entries that an ordinary
+  ``jax.jit`` later reuses. The block gets XLA metadata
+  (``jax.experimental.xla_metadata.set_xla_metadata``), which is part of the
+  trace context and changes no shape; were it gone, JAX's caches are cleared
+  after the block instead (``jax.clear_caches``: correct, but slower).
+
 >>> outside = current_trace_state()
 >>> same_trace(outside, current_trace_state())
 True
@@ -23,14 +33,24 @@ Array(1, dtype=int32, weak_type=True)
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import jax
 
 try:  # JAX >= 0.4.36 exposes it here (its home in JAX 0.10).
     from jax.extend.core import get_opaque_trace_state as _get_opaque_trace_state
 except ImportError:  # pragma: no cover - older JAX releases.
     from jax.core import get_opaque_trace_state as _get_opaque_trace_state
 
-__all__ = ["TraceState", "current_trace_state", "same_trace"]
+_set_xla_metadata: Callable[..., Any] | None
+try:
+    from jax.experimental.xla_metadata import set_xla_metadata as _set_xla_metadata
+except ImportError:  # pragma: no cover - a JAX release without it.
+    _set_xla_metadata = None
+
+__all__ = ["TraceState", "current_trace_state", "same_trace", "separate_trace_caches"]
 
 TraceState = Any
 """An opaque token for a JAX trace: compare two with :func:`same_trace`."""
@@ -44,3 +64,21 @@ def current_trace_state() -> TraceState:
 def same_trace(a: TraceState, b: TraceState) -> bool:
     """Whether two tokens of :func:`current_trace_state` name the same trace."""
     return bool(a == b)
+
+
+@contextlib.contextmanager
+def separate_trace_caches(tag: str) -> Iterator[None]:
+    """Traces in the block neither use nor fill the trace caches used outside it.
+
+    Args:
+      tag: A name for blocks of one kind (an identifier); blocks with the same
+        tag share their caches.
+    """
+    if _set_xla_metadata is not None:
+        with _set_xla_metadata(**{tag: "1"}):
+            yield
+        return
+    try:  # pragma: no cover - see the module docstring.
+        yield
+    finally:
+        jax.clear_caches()
