@@ -1,0 +1,108 @@
+"""pytest support for running Haiku examples as doctests.
+
+Each haiku distribution (and any third-party plugin that wants the same
+behaviour) runs the ``>>>`` examples of the API reference and of its
+docstrings the way Haiku's own documentation shows them: with ``hk``,
+``jax``, ``jnp``, ``np`` and a few standard modules already imported, with
+``ELLIPSIS`` and ``NORMALIZE_WHITESPACE`` on, and inside an active Haiku
+``init`` frame seeded with 42, so an example may call ``hk.get_parameter``,
+``hk.next_rng_key`` or a module at the top level.
+
+Use it from a ``conftest.py``::
+
+    from pathlib import Path
+
+    from haiku.pytest_doctest import (
+        haiku_doctest_frame,
+        haiku_doctest_namespace,
+        spec_file_collector,
+    )
+
+    # Collect every ``*.txt`` file of tests/spec/ as a doctest file.
+    pytest_collect_file = spec_file_collector(Path(__file__).parent / "tests" / "spec")
+
+Importing the two fixtures into the conftest activates them (they are
+``autouse``); they do nothing for items that are not doctests.
+"""
+
+from __future__ import annotations
+
+import collections
+import doctest
+import functools
+import io
+import itertools
+import unittest
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _pytest.doctest import DoctestItem, DoctestTextfile
+
+import haiku as hk
+from haiku._src import base, rng
+
+__all__ = ["haiku_doctest_frame", "haiku_doctest_namespace", "spec_file_collector"]
+
+# Flags every example gets unless it sets the flag itself (``# doctest: -FLAG``).
+DOCTEST_FLAGS = (doctest.ELLIPSIS, doctest.NORMALIZE_WHITESPACE)
+
+# Names every doctest sees without importing them.
+NAMESPACE = dict(
+    hk=hk,
+    jax=jax,
+    jnp=jnp,
+    np=np,
+    collections=collections,
+    functools=functools,
+    io=io,
+    itertools=itertools,
+    unittest=unittest,
+)
+
+
+def spec_file_collector(spec_dir: Path) -> Callable[..., pytest.Collector | None]:
+    """A ``pytest_collect_file`` hook collecting ``spec_dir/*.txt`` as doctests.
+
+    A file pytest's own doctest plugin already collects (named on the command
+    line, or matching ``--doctest-glob``) is left to it, so it runs once.
+    """
+    spec_dir = Path(spec_dir).resolve()
+
+    def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+        if file_path.suffix != ".txt" or file_path.parent.resolve() != spec_dir:
+            return None
+        globs = parent.config.getoption("doctestglob") or ["test*.txt"]
+        if parent.session.isinitpath(file_path) or any(file_path.match(g) for g in globs):
+            return None
+        return DoctestTextfile.from_parent(parent, path=file_path)
+
+    return pytest_collect_file
+
+
+@pytest.fixture(autouse=True, scope="session")
+def haiku_doctest_namespace(doctest_namespace: dict) -> None:
+    """Puts ``hk``, ``jax``, ``jnp``, ``np`` and friends into every doctest."""
+    doctest_namespace.update(NAMESPACE)
+
+
+@pytest.fixture(autouse=True)
+def haiku_doctest_frame(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Runs each doctest inside a Haiku ``init`` frame seeded with 42.
+
+    The Haiku options (``hk.config``) get back their values afterwards, so an
+    example that changes them cannot leak into other tests.
+    """
+    item = request.node
+    if not isinstance(item, DoctestItem):
+        yield
+        return
+    for example in item.dtest.examples:
+        for flag in DOCTEST_FLAGS:
+            example.options.setdefault(flag, True)
+    frame = base.Frame({}, {}, rng.PRNGSequence(42), params_frozen=False, is_init=True)
+    with hk.config.context(), base.new_frame(frame):
+        yield
