@@ -223,7 +223,7 @@ def typecheck(session: nox.Session) -> None:
     Every distribution is installed: haiku-core's stubs for the lazy
     namespaces refer to the classes the other distributions provide.
     """
-    _install_local(session, list(DISTRIBUTIONS.values()), "mypy>=1.10")
+    _install_local(session, list(DISTRIBUTIONS.values()), "mypy>=1.10", *TEST_DEPS)
     with session.chdir(ROOT):
         session.run("mypy", *(session.posargs or ["-p", "haiku"]))
         # User code type-checks against the stubs of the lazy namespaces.
