@@ -12,23 +12,23 @@ from haiku import pad as pad
 from haiku import plugins as plugins
 from haiku import testing as testing
 from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE
-from haiku._src.base import GetterContext as GetterContext
-from haiku._src.base import SetterContext as SetterContext
+from haiku._src.interceptor_chains import GetterContext as GetterContext
+from haiku._src.interceptor_chains import SetterContext as SetterContext
 from haiku._src.base import current_name as current_name
 from haiku._src.base import get_current_state as get_current_state
 from haiku._src.base import get_initial_state as get_initial_state
 from haiku._src.base import get_parameter as get_parameter
 from haiku._src.base import get_params as get_params
 from haiku._src.base import get_state as get_state
-from haiku._src.base import maybe_get_rng_sequence_state as maybe_get_rng_sequence_state
-from haiku._src.base import maybe_next_rng_key as maybe_next_rng_key
-from haiku._src.base import next_rng_key as next_rng_key
-from haiku._src.base import next_rng_keys as next_rng_keys
-from haiku._src.base import replace_rng_sequence_state as replace_rng_sequence_state
-from haiku._src.base import reserve_rng_keys as reserve_rng_keys
+from haiku._src.random_keys import maybe_get_rng_sequence_state as maybe_get_rng_sequence_state
+from haiku._src.random_keys import maybe_next_rng_key as maybe_next_rng_key
+from haiku._src.random_keys import next_rng_key as next_rng_key
+from haiku._src.random_keys import next_rng_keys as next_rng_keys
+from haiku._src.random_keys import replace_rng_sequence_state as replace_rng_sequence_state
+from haiku._src.random_keys import reserve_rng_keys as reserve_rng_keys
 from haiku._src.base import running_init as running_init
 from haiku._src.base import set_state as set_state
-from haiku._src.base import with_rng as with_rng
+from haiku._src.random_keys import with_rng as with_rng
 from haiku._src.deferred import Deferred as Deferred
 from haiku._src.functions import multinomial as multinomial
 from haiku._src.functions import one_hot as one_hot
@@ -109,5 +109,6 @@ from haiku_nets._src.depthwise_conv import DepthwiseConv1D as DepthwiseConv1D
 from haiku_nets._src.depthwise_conv import DepthwiseConv2D as DepthwiseConv2D
 from haiku_nets._src.depthwise_conv import DepthwiseConv3D as DepthwiseConv3D
 from haiku_nets._src.depthwise_conv import SeparableDepthwiseConv2D as SeparableDepthwiseConv2D
+from haiku_nets._src.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
 
 __version__: str

@@ -32,6 +32,9 @@ def haiku_register_exports(registry):
     ):
         for name in names:
             registry.add("haiku", name, f"haiku_nets._src.{module}:{name}")
+    # Moving averages.
+    registry.add("haiku", "ExponentialMovingAverage",
+                 "haiku_nets._src.moving_averages:ExponentialMovingAverage")
     registry.add_namespace("haiku.pad", "Padding functions for convolutions (hk.pad.same, ...).")
     for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
                  "causal", "full", "reverse_causal", "same", "valid"):
