@@ -13,3 +13,10 @@ from haiku._src.lift import lift as lift
 from haiku._src.lift import lift_with_state as lift_with_state
 from haiku._src.lift import transparent_lift as transparent_lift
 from haiku._src.lift import transparent_lift_with_state as transparent_lift_with_state
+
+# haiku-experimental: summaries.
+from haiku_experimental._src.eval_summary import eval_summary as eval_summary
+from haiku_experimental._src.records import ArraySpec as ArraySpec
+from haiku_experimental._src.records import MethodInvocation as MethodInvocation
+from haiku_experimental._src.records import ModuleDetails as ModuleDetails
+from haiku_experimental._src.tabulate import tabulate as tabulate

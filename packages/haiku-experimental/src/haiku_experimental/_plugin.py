@@ -4,8 +4,17 @@ from haiku.plugins import hookimpl
 
 HAIKU_PLUGIN_API_VERSION = 1
 
+_EXPERIMENTAL = (
+    ("eval_summary", "eval_summary"),
+    ("tabulate", "tabulate"),
+    ("ArraySpec", "records"),
+    ("MethodInvocation", "records"),
+    ("ModuleDetails", "records"),
+)
+
 
 @hookimpl
 def haiku_register_exports(registry):
     """Adds this distribution's public names to the haiku namespaces."""
-    # e.g. registry.add("haiku", "Name", "haiku_experimental._src.module:Name")
+    for name, module in _EXPERIMENTAL:
+        registry.add("haiku.experimental", name, f"haiku_experimental._src.{module}:{name}")
