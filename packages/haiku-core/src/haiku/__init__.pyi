@@ -110,5 +110,6 @@ from haiku_nets._src.depthwise_conv import DepthwiseConv2D as DepthwiseConv2D
 from haiku_nets._src.depthwise_conv import DepthwiseConv3D as DepthwiseConv3D
 from haiku_nets._src.depthwise_conv import SeparableDepthwiseConv2D as SeparableDepthwiseConv2D
 from haiku_nets._src.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
+from haiku_nets._src.batch_norm import BatchNorm as BatchNorm
 
 __version__: str

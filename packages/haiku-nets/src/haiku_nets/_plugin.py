@@ -35,6 +35,8 @@ def haiku_register_exports(registry):
     # Moving averages.
     registry.add("haiku", "ExponentialMovingAverage",
                  "haiku_nets._src.moving_averages:ExponentialMovingAverage")
+    # Normalization.
+    registry.add("haiku", "BatchNorm", "haiku_nets._src.batch_norm:BatchNorm")
     registry.add_namespace("haiku.pad", "Padding functions for convolutions (hk.pad.same, ...).")
     for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
                  "causal", "full", "reverse_causal", "same", "valid"):
