@@ -42,13 +42,13 @@ def registered_names(namespace: str) -> set[str]:
 @pytest.mark.parametrize(
     "namespace",
     ["haiku", "haiku.initializers", "haiku.data_structures", "haiku.config", "haiku.testing",
-     "haiku.experimental", "haiku.mixed_precision", "haiku.pad"],
+     "haiku.experimental", "haiku.mixed_precision", "haiku.nets", "haiku.pad"],
 )
 def test_stub_lists_every_registered_name(namespace):
     stubbed = stub_names(namespace)
     if namespace == "haiku":
         submodules = {"config", "data_structures", "experimental", "initializers", "mixed_precision",
-                      "pad", "plugins", "testing"}
+                      "nets", "pad", "plugins", "testing"}
         assert submodules <= stubbed
         stubbed -= submodules
     assert stubbed == registered_names(namespace)

@@ -8,6 +8,7 @@ from haiku import data_structures as data_structures
 from haiku import experimental as experimental
 from haiku import initializers as initializers
 from haiku import mixed_precision as mixed_precision
+from haiku import nets as nets
 from haiku import pad as pad
 from haiku import plugins as plugins
 from haiku import testing as testing

@@ -41,3 +41,9 @@ def haiku_register_exports(registry):
     for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
                  "causal", "full", "reverse_causal", "same", "valid"):
         registry.add("haiku.pad", name, f"haiku_nets._src.pad:{name}")
+    registry.add_namespace("haiku.nets", "Full networks (hk.nets.MLP, hk.nets.ResNet50, ...).")
+    for module, names in (
+        ("mlp", ("MLP",)),
+    ):
+        for name in names:
+            registry.add("haiku.nets", name, f"haiku_nets._src.{module}:{name}")
