@@ -113,4 +113,7 @@ from haiku_nets._src.depthwise_conv import SeparableDepthwiseConv2D as Separable
 from haiku_nets._src.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
 from haiku_nets._src.batch_norm import BatchNorm as BatchNorm
 
+# haiku-experimental
+from haiku_experimental._src.dot import to_dot as to_dot
+
 __version__: str

@@ -20,3 +20,4 @@ from haiku_experimental._src.records import ArraySpec as ArraySpec
 from haiku_experimental._src.records import MethodInvocation as MethodInvocation
 from haiku_experimental._src.records import ModuleDetails as ModuleDetails
 from haiku_experimental._src.tabulate import tabulate as tabulate
+from haiku_experimental._src.dot import abstract_to_dot as abstract_to_dot

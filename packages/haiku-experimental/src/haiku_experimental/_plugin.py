@@ -10,6 +10,7 @@ _EXPERIMENTAL = (
     ("ArraySpec", "records"),
     ("MethodInvocation", "records"),
     ("ModuleDetails", "records"),
+    ("abstract_to_dot", "dot"),
 )
 
 
@@ -18,3 +19,4 @@ def haiku_register_exports(registry):
     """Adds this distribution's public names to the haiku namespaces."""
     for name, module in _EXPERIMENTAL:
         registry.add("haiku.experimental", name, f"haiku_experimental._src.{module}:{name}")
+    registry.add("haiku", "to_dot", "haiku_experimental._src.dot:to_dot")
