@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import haiku as hk
-from haiku._src import base, config, fast_eval, jax_usage
+from haiku._src import base, config, fast_eval, jax_usage, random_keys
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -509,7 +509,7 @@ def test_optimize_rng_use_errors_leave_no_counter():
 
     with pytest.raises(RuntimeError, match="boom"):
         hk.transform(hk.experimental.optimize_rng_use(fun)).apply({}, KEY)
-    assert base.next_rng_key_counters.get() == ()
+    assert random_keys.next_rng_key_counters.get() == ()
 
 
 # fast_eval_shape.

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import haiku as hk
-from haiku._src import base
+from haiku._src import random_keys
 from haiku._src import initializers as inits
 from haiku._src.initializers import _compute_fans
 
@@ -62,7 +62,7 @@ def assert_bitwise_equal(actual, want):
 
 @pytest.fixture
 def fixed_key(monkeypatch):
-    """Makes ``base.next_rng_key`` hand out one given key, exactly once."""
+    """Makes ``random_keys.next_rng_key`` hand out one given key, exactly once."""
     calls = []
 
     def install(key):
@@ -72,7 +72,7 @@ def fixed_key(monkeypatch):
                 raise AssertionError("initializer drew more than one key")
             return key
 
-        monkeypatch.setattr(base, "next_rng_key", next_rng_key)
+        monkeypatch.setattr(random_keys, "next_rng_key", next_rng_key)
         return calls
 
     return install

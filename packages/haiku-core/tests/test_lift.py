@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import haiku as hk
-from haiku._src import base
+from haiku._src import base, interceptor_chains
 from haiku._src.transform import NonEmptyStateError
 
 
@@ -20,7 +20,7 @@ from haiku._src.transform import NonEmptyStateError
 def _no_frame_left_behind():
     yield
     assert base._FRAMES.get() == ()
-    assert base.lifted_prefix_name.get() is None
+    assert interceptor_chains.lifted_prefix_name.get() is None
 
 
 def shapes(tree):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import haiku as hk
-from haiku._src import base
+from haiku._src import base, random_keys
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +190,7 @@ def test_with_rng_gives_random_numbers_without_a_transform_key():
     s = hk.transform(fn).apply({}, None)
     expected = jax.random.uniform(jax.random.split(jax.random.PRNGKey(428))[1], ())
     np.testing.assert_array_equal(s, expected)
-    with pytest.raises(base.MissingRNGError):
+    with pytest.raises(random_keys.MissingRNGError):
         hk.transform(hk.next_rng_key).apply({}, None)
 
 
@@ -274,7 +274,7 @@ def test_rng_sequence_state_without_key():
     def fn():
         hk.replace_rng_sequence_state(state)
 
-    with pytest.raises(base.MissingRNGError, match="replace_rng_sequence_state"):
+    with pytest.raises(random_keys.MissingRNGError, match="replace_rng_sequence_state"):
         hk.transform(fn).apply({}, None)
 
 
@@ -305,7 +305,7 @@ def test_missing_key_errors():
         lambda: hk.reserve_rng_keys(2),
     ):
         f = hk.transform(fn)
-        with pytest.raises(base.MissingRNGError, match="non-None PRNGKey"):
+        with pytest.raises(random_keys.MissingRNGError, match="non-None PRNGKey"):
             f.init(None)
         with pytest.raises(ValueError, match="non-None PRNGKey"):
             f.apply({}, None)

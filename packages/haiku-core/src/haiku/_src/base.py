@@ -22,13 +22,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from haiku._src import config, jax_usage
-from haiku._src.rng import PRNGSequence, PRNGSequenceState
+from haiku._src import config, interceptor_chains, jax_usage
+from haiku._src.rng import PRNGSequence
 
 __all__ = [
     "DO_NOT_STORE",
     "Frame",
-    "MissingRNGError",
     "current_frame",
     "current_name",
     "get_current_state",
@@ -36,15 +35,8 @@ __all__ = [
     "get_parameter",
     "get_params",
     "get_state",
-    "maybe_get_rng_sequence_state",
-    "maybe_next_rng_key",
-    "next_rng_key",
-    "next_rng_keys",
-    "replace_rng_sequence_state",
-    "reserve_rng_keys",
     "running_init",
     "set_state",
-    "with_rng",
 ]
 
 
@@ -77,10 +69,6 @@ Return it from a custom creator or setter (or an initializer) and Haiku keeps
 the value out of the dictionaries that ``init`` returns; a custom getter must
 then provide the value. See :func:`haiku.custom_creator`.
 """
-
-
-class MissingRNGError(ValueError):
-    """Raised when random numbers are requested but no key was given."""
 
 
 class StatePair(NamedTuple):
@@ -362,15 +350,15 @@ def get_parameter(
                 raise missing
             # In apply a custom creator may still decline to store the value
             # (DO_NOT_STORE) and leave it to a custom getter; nothing is created.
-            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
-            value = _run_creators(frame, True, context, shape, dtype, init, missing)
+            context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
+            value = interceptor_chains.run_creators(frame, True, context, shape, dtype, init, missing)
             if value is not DO_NOT_STORE:
                 raise missing
         elif init is None:
             raise ValueError(f"Initializer must be specified for new parameter '{full_name}'.")
         elif frame.creators:
-            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
-            value = _run_creators(frame, True, context, shape, dtype, init)
+            context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
+            value = interceptor_chains.run_creators(frame, True, context, shape, dtype, init)
         else:
             value = init(shape, dtype)
         _check_shape(full_name, value, shape, dtype)
@@ -380,8 +368,8 @@ def get_parameter(
         _check_shape(f"{bundle_name}/{name}", value, shape, dtype)
     if frame.getters:
         if context is None:
-            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
-        value = _run_getters(frame, True, context, value)
+            context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
+        value = interceptor_chains.run_getters(frame, True, context, value)
     if value is DO_NOT_STORE:
         raise ValueError(
             f"Parameter '{bundle_name}/{name}' was not stored (DO_NOT_STORE) and no "
@@ -448,8 +436,8 @@ def get_state(
             raise ValueError(f"`shape` must be given to create state '{full_name}'.")
         shape = tuple(shape)
         if any(state for _, _, state in frame.creators):
-            context = _getter_context(frame, bundle_name, name, shape, dtype, init)
-            value = _run_creators(frame, False, context, shape, dtype, init)
+            context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
+            value = interceptor_chains.run_creators(frame, False, context, shape, dtype, init)
         else:
             value = init(shape, dtype)
         _check_shape(full_name, value, shape, dtype)
@@ -460,8 +448,8 @@ def get_state(
     if frame.getters and any(state for _, _, state in frame.getters):
         if context is None:
             vshape = tuple(shape) if shape is not None else None  # as called
-            context = _getter_context(frame, bundle_name, name, vshape, dtype, init)
-        value = _run_getters(frame, False, context, value)
+            context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, vshape, dtype, init)
+        value = interceptor_chains.run_getters(frame, False, context, value)
     return value
 
 
@@ -483,7 +471,7 @@ def set_state(name: str, value: Any) -> None:
         jax_usage.check("hk.set_state")
     bundle_name = _bundle_name(frame, "hk.set_state")
     if frame.setters:
-        value = _run_setters(frame, bundle_name, name, value)
+        value = interceptor_chains.run_setters(frame, _current_module(frame), bundle_name, name, value)
         if value is DO_NOT_STORE:
             return
     bundle = frame.state.setdefault(bundle_name, {})
@@ -538,267 +526,3 @@ def get_initial_state() -> dict[str, dict[str, jax.Array]]:
     ``apply``. Custom getters and initializers are not run.
     """
     return _state_values(current_frame("hk.get_initial_state").state, initial=True)
-
-
-# Random numbers.
-
-
-def _rng_sequence(caller: str) -> PRNGSequence:
-    frame = current_frame(caller)
-    if config.get_config().check_jax_usage:
-        jax_usage.check(caller)
-    rng = frame.rng_stack[-1]
-    if rng is None:
-        raise MissingRNGError(
-            "You must pass a non-None PRNGKey to init and/or apply if you make "
-            f"use of random numbers (`{caller}` was called)."
-        )
-    return rng
-
-
-def next_rng_key() -> jax.Array:
-    """Returns a unique JAX random key split from the current global key.
-
-    >>> key = hk.next_rng_key()
-    >>> _ = jax.random.uniform(key, [])
-
-    Returns:
-      A key that is unique within the transformed function.
-
-    Raises:
-      MissingRNGError: when the transform was given ``None`` as its key.
-    """
-    rng = _rng_sequence("hk.next_rng_key")
-    for counter in next_rng_key_counters.get():
-        counter[0] += 1
-    return _next_key(rng)
-
-
-# While non-empty, every next_rng_key call adds one to each counter (not
-# next_rng_keys or maybe_next_rng_key). Set by hk.experimental.optimize_rng_use.
-next_rng_key_counters: contextvars.ContextVar[tuple[list[int], ...]] = contextvars.ContextVar(
-    "haiku_next_rng_key_counters", default=()
-)
-
-
-def _next_key(rng: PRNGSequence) -> jax.Array:
-    reserve_size = config.get_config().rng_reserve_size
-    if reserve_size > 1:
-        rng.reserve_if_empty(reserve_size)
-    return next(rng)
-
-
-def next_rng_keys(num: int) -> jax.Array:
-    """Returns ``num`` JAX random keys split from the current global key.
-
-    >>> k1, k2 = hk.next_rng_keys(2)
-    >>> assert (k1 != k2).all()
-    >>> a = jax.random.uniform(k1, [])
-    >>> b = jax.random.uniform(k2, [])
-    >>> assert a != b
-
-    Args:
-      num: The number of keys to split.
-
-    Returns:
-      An array of shape ``[num, 2]`` (``[num]`` for typed keys) of keys.
-    """
-    rng = _rng_sequence("hk.next_rng_keys")
-    return jnp.stack(rng.take(num))
-
-
-def maybe_next_rng_key() -> jax.Array | None:
-    """:func:`next_rng_key` if random numbers are available, else ``None``."""
-    rng = current_frame("hk.maybe_next_rng_key").rng_stack[-1]
-    if rng is None:
-        return None
-    if config.get_config().check_jax_usage:
-        jax_usage.check("hk.maybe_next_rng_key")
-    return _next_key(rng)
-
-
-def reserve_rng_keys(num: int) -> None:
-    """Pre-allocates ``num`` JAX random keys in one split.
-
-    The next ``num`` calls of :func:`next_rng_key` take these keys instead of
-    splitting one each, which makes programs that sample many keys smaller.
-
-    >>> hk.reserve_rng_keys(2)  # Pre-allocate 2 keys for us to consume.
-    >>> _ = hk.next_rng_key()  # Takes the first pre-allocated key.
-    >>> _ = hk.next_rng_key()  # Takes the second pre-allocated key.
-    >>> _ = hk.next_rng_key()  # Splits a new key.
-
-    Args:
-      num: The number of JAX rng keys to allocate.
-    """
-    _rng_sequence("hk.reserve_rng_keys").reserve(num)
-
-
-@contextlib.contextmanager
-def with_rng(key: jax.Array | None) -> Iterator[None]:
-    """Provides a new sequence for :func:`next_rng_key` to draw from.
-
-    >>> with hk.with_rng(jax.random.PRNGKey(428)):
-    ...   s = jax.random.uniform(hk.next_rng_key(), ())
-    >>> print("{:.1f}".format(s))
-    0.8
-
-    Args:
-      key: The key to seed the sequence with (``None`` disables random
-        numbers inside the block).
-
-    Returns:
-      A context manager under which the given sequence is active.
-    """
-    frame = current_frame("hk.with_rng")
-    if config.get_config().check_jax_usage:
-        jax_usage.check("hk.with_rng")
-    frame.rng_stack.append(PRNGSequence(key) if key is not None else None)
-    try:
-        yield
-    finally:
-        frame.rng_stack.pop()
-
-
-def maybe_get_rng_sequence_state() -> PRNGSequenceState | None:
-    """Returns the internal state of the current PRNG sequence, if any.
-
-    The state can be given back later to :func:`replace_rng_sequence_state`.
-    """
-    rng = current_frame("hk.maybe_get_rng_sequence_state").rng_stack[-1]
-    return None if rng is None else rng.internal_state
-
-
-def replace_rng_sequence_state(state: PRNGSequenceState) -> None:
-    """Replaces the internal state of the current PRNG sequence.
-
-    Args:
-      state: A state from :func:`maybe_get_rng_sequence_state`.
-    """
-    rng = _rng_sequence("hk.replace_rng_sequence_state")
-    rng.replace_internal_state(state)
-
-
-# Custom creators, getters and setters: the chains run by the functions above.
-# The public context managers live in haiku._src.interception.
-
-
-class GetterContext(NamedTuple):
-    """Context about where parameters (or state) are being created or read.
-
-    Attributes:
-      full_name: The full name of the value (e.g. ``mlp/~/linear_0/w``).
-      module: The module that owns it, ``None`` outside any module.
-      original_dtype: The dtype given to ``get_parameter``/``get_state``.
-      original_shape: The shape given to ``get_parameter``/``get_state``.
-      original_init: The initializer given to ``get_parameter``/``get_state``.
-      lifted_prefix_name: The names of all enclosing lifted modules (``None``
-        when not lifted); prefixed to ``full_name`` it gives the name in the
-        outer transform.
-    """
-
-    full_name: str
-    module: Any
-    original_dtype: Any
-    original_shape: Sequence[int]
-    original_init: Callable[..., Any] | None
-    lifted_prefix_name: str | None
-
-    @property
-    def module_name(self) -> str:
-        """The full name of the enclosing modules (``~`` at the top level)."""
-        return self.full_name.rpartition("/")[0]
-
-    @property
-    def name(self) -> str:
-        """The name of this parameter or state."""
-        return self.full_name.rpartition("/")[2]
-
-
-class SetterContext(NamedTuple):
-    """Context about where state is being set.
-
-    Attributes:
-      full_name: The full name of the state (e.g. ``mlp/~/linear_0/w``).
-      module: The module that owns it, ``None`` outside any module.
-      original_dtype: The dtype of the value given to ``set_state``.
-      original_shape: The shape of the value given to ``set_state``.
-      lifted_prefix_name: The names of all enclosing lifted modules (``None``
-        when not lifted).
-    """
-
-    full_name: str
-    module: Any
-    original_dtype: Any
-    original_shape: Sequence[int]
-    lifted_prefix_name: str | None
-
-    @property
-    def module_name(self) -> str:
-        """The full name of the enclosing modules (``~`` at the top level)."""
-        return self.full_name.rpartition("/")[0]
-
-    @property
-    def name(self) -> str:
-        """The name of this state."""
-        return self.full_name.rpartition("/")[2]
-
-
-# Set by haiku._src.lift while a lifted init runs; read for context objects.
-lifted_prefix_name: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "haiku_lifted_prefix_name", default=None
-)
-
-
-def _getter_context(frame, bundle_name, name, shape, dtype, init) -> GetterContext:
-    return GetterContext(
-        full_name=f"{bundle_name}/{name}",
-        module=_current_module(frame),
-        original_dtype=dtype,
-        original_shape=shape,
-        original_init=init,
-        lifted_prefix_name=lifted_prefix_name.get() if frame.is_init else None,
-    )
-
-
-def _run_creators(frame, for_params, context, shape, dtype, init, missing=None):
-    """Runs the creator chain; its end raises ``missing`` (if given) instead of ``init``."""
-    chain = [c for c, params, state in frame.creators if (params if for_params else state)]
-
-    def call(index, shape, dtype, init):
-        if index == len(chain):
-            if missing is not None:
-                raise missing
-            return init(shape, dtype)
-        return chain[index](lambda *a: call(index + 1, *a), shape, dtype, init, context)
-
-    return call(0, shape, dtype, init)
-
-
-def _run_getters(frame, for_params, context, value):
-    chain = [g for g, params, state in frame.getters if (params if for_params else state)]
-
-    def call(index, value):
-        if index == len(chain):
-            return value
-        return chain[index](lambda v: call(index + 1, v), value, context)
-
-    return call(0, value)
-
-
-def _run_setters(frame, bundle_name, name, value):
-    context = SetterContext(
-        full_name=f"{bundle_name}/{name}",
-        module=_current_module(frame),
-        original_dtype=getattr(value, "dtype", type(value)),
-        original_shape=getattr(value, "shape", ()),
-        lifted_prefix_name=lifted_prefix_name.get() if frame.is_init else None,
-    )
-    chain = frame.setters
-
-    def call(index, value):
-        if index == len(chain):
-            return value
-        return chain[index](lambda v: call(index + 1, v), value, context)
-
-    return call(0, value)

@@ -75,6 +75,10 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "get_params",
         "get_current_state",
         "get_initial_state",
+    ),
+    *_from(
+        "haiku",
+        "haiku._src.random_keys",
         "next_rng_key",
         "next_rng_keys",
         "maybe_next_rng_key",

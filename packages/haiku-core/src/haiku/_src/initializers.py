@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from haiku._src import base
+from haiku._src import random_keys
 from haiku._src.typing import Initializer
 
 __all__ = [
@@ -114,7 +114,7 @@ class RandomNormal:
     def __call__(self, shape: Shape, dtype: Any) -> jax.Array:
         mean = jax.lax.convert_element_type(self.mean, dtype)
         stddev = jax.lax.convert_element_type(self.stddev, dtype)
-        return mean + stddev * jax.random.normal(base.next_rng_key(), _shape(shape), dtype)
+        return mean + stddev * jax.random.normal(random_keys.next_rng_key(), _shape(shape), dtype)
 
     def __repr__(self) -> str:
         return _repr(self, stddev=self.stddev, mean=self.mean)
@@ -142,7 +142,7 @@ class RandomUniform:
 
     def __call__(self, shape: Shape, dtype: Any) -> jax.Array:
         return jax.random.uniform(
-            base.next_rng_key(), _shape(shape), dtype, self.minval, self.maxval
+            random_keys.next_rng_key(), _shape(shape), dtype, self.minval, self.maxval
         )
 
     def __repr__(self) -> str:
@@ -194,7 +194,7 @@ class TruncatedNormal:
         is_complex = jnp.issubdtype(dtype, jnp.complexfloating)
         draw_shape = (2, *shape) if is_complex else shape
         z = jax.random.truncated_normal(
-            base.next_rng_key(), self.lower, self.upper, draw_shape, real_dtype
+            random_keys.next_rng_key(), self.lower, self.upper, draw_shape, real_dtype
         )
         if is_complex:
             z = jax.lax.complex(z[0], z[1])
@@ -441,7 +441,7 @@ class Orthogonal:
         draw_dtype = dtype
         if jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits < 32:
             draw_dtype = jnp.float32
-        normal = jax.random.normal(base.next_rng_key(), matrix_shape, draw_dtype)
+        normal = jax.random.normal(random_keys.next_rng_key(), matrix_shape, draw_dtype)
         q, r = jnp.linalg.qr(normal)
         q = q * jnp.sign(jnp.diag(r))
         if n_rows < n_cols:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, Protocol
 import jax
 
 from haiku._src import base
-from haiku._src.base import GetterContext, SetterContext
+from haiku._src.interceptor_chains import GetterContext, SetterContext
 
 __all__ = [
     "Creator",

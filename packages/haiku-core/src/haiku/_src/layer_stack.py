@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, lift, transform
+from haiku._src import base, lift, random_keys, transform
 
 __all__ = ["LayerStackTransparencyMapping", "layer_stack"]
 
@@ -186,11 +186,11 @@ class _Stack:
             lifted, updater = lift.lift_with_state(self.init_all, name=self.name)
         else:
             lifted, updater = lift.transparent_lift_with_state(self.init_all)
-        init_key = base.maybe_next_rng_key()
+        init_key = random_keys.maybe_next_rng_key()
         params: Any
         state: Any
         params, state = lifted(init_key, carry, ys)
-        apply_key = base.maybe_next_rng_key()
+        apply_key = random_keys.maybe_next_rng_key()
         if self.mapping is not None:
             params = _to_stacked(params, self.num_layers, self.mapping)
             state = _to_stacked(state, self.num_layers, self.mapping)

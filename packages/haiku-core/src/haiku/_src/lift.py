@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from haiku._src import base
+from haiku._src import base, interceptor_chains
 from haiku._src.base import Frame, StatePair
 from haiku._src.module import Module
 from haiku._src.transform import NonEmptyStateError
@@ -107,12 +107,12 @@ def _run_init(
 
     (A function, not a method: interceptors see only the module's ``__call__``.)
     """
-    outer = base.lifted_prefix_name.get()
-    token = base.lifted_prefix_name.set(((outer or "") + module.prefix) or None)
+    outer = interceptor_chains.lifted_prefix_name.get()
+    token = interceptor_chains.lifted_prefix_name.set(((outer or "") + module.prefix) or None)
     try:
         out = module._init_fn(*args, **kwargs)
     finally:
-        base.lifted_prefix_name.reset(token)
+        interceptor_chains.lifted_prefix_name.reset(token)
     if module._with_state:
         if not (isinstance(out, tuple) and len(out) == 2):
             raise ValueError(

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from haiku._src import base, stateful
+from haiku._src import base, random_keys, stateful
 
 __all__ = ["isolated_module_names", "optimize_rng_use"]
 
@@ -42,12 +42,12 @@ def _count_next_rng_key_calls(
     concrete.
     """
     counter = [0]
-    token = base.next_rng_key_counters.set(base.next_rng_key_counters.get() + (counter,))
+    token = random_keys.next_rng_key_counters.set(random_keys.next_rng_key_counters.get() + (counter,))
     try:
         with isolated_module_names(frame):
             stateful.eval_shape(lambda: fun(*args, **kwargs))
     finally:
-        base.next_rng_key_counters.reset(token)
+        random_keys.next_rng_key_counters.reset(token)
     return counter[0]
 
 
@@ -108,7 +108,7 @@ def optimize_rng_use(fun: Callable[..., T]) -> Callable[..., T]:
         if frame.rng_stack[-1] is not None:
             count = _count_next_rng_key_calls(frame, fun, args, kwargs)
             if count:
-                base.reserve_rng_keys(count)
+                random_keys.reserve_rng_keys(count)
         return fun(*args, **kwargs)
 
     return wrapper

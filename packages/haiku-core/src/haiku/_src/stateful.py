@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base
+from haiku._src import random_keys
 from haiku._src.base import Frame, StatePair
 from haiku._src.state_passing import (
     StateIn,
@@ -251,7 +251,7 @@ def vmap(
         rng_axis = None
         if split_rng and given.rng is not None:
             size = axis_size if axis_size is not None else _axis_size(in_axes, args, kwargs)
-            given = StateIn(given.state, (base.next_rng_keys(size), ()))
+            given = StateIn(given.state, (random_keys.next_rng_keys(size), ()))
             rng_axis = (0, None)
         pure = pure_function(frame, fun)
         created: list[str] = []
