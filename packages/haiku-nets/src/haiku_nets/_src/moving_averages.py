@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import haiku as hk
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ExponentialMovingAverage"]
+__all__ = ["ExponentialMovingAverage", "EMAParamsTree"]
 
 
 class ExponentialMovingAverage(hk.Module):
@@ -155,3 +156,123 @@ class ExponentialMovingAverage(hk.Module):
         created it.
         """
         return hk.get_state("average")
+
+
+def tree_module_name(module_name: str, param_name: str, tilde: str = "_tilde_") -> str:
+    """The name of the per-parameter module of a params tree wrapper.
+
+    In ``"module_name/param_name"`` every ``/`` becomes ``__`` and every ``~``
+    becomes ``tilde``: with dm-haiku's rules ``("mlp/~/linear_0", "w")`` gives
+    ``"mlp___tilde___linear_0__w"`` for :class:`EMAParamsTree` (``"_tilde_"``)
+    and ``"mlp___tilde__linear_0__w"`` for ``SNParamsTree`` (``"_tilde"``).
+    """
+    path = f"{module_name}/{param_name}"
+    return path.replace("/", "__").replace("~", tilde)
+
+
+def map_params_tree(
+    owner: str,
+    tree: Mapping[str, Mapping[str, Any]],
+    ignore_regex: str,
+    fn: Callable[[str, Any], Any],
+    tilde: str = "_tilde_",
+) -> dict[str, dict[str, Any]]:
+    """Applies ``fn(leaf_module_name, value)`` to the leaves of a params tree.
+
+    ``tree`` is a two-level mapping ``{module_name: {param_name: value}}`` as
+    :func:`haiku.transform` creates it. Leaves whose ``module_name/param_name``
+    matches ``ignore_regex`` (``re.match``, anchored at the start; the empty
+    string matches nothing here) are returned unchanged. The result is a plain
+    ``dict`` of ``dict`` in the order of ``tree``. ``tilde`` replaces ``~`` in
+    the leaf module names (see :func:`tree_module_name`).
+    """
+    if not isinstance(tree, Mapping) or not all(
+            isinstance(v, Mapping) for v in tree.values()):
+        raise TypeError(
+            f"{owner}: expected a params tree, a mapping from module names to "
+            f"mappings from parameter names to arrays, got {type(tree).__name__}: "
+            f"{jax.tree_util.tree_structure(tree)}.")
+    pattern = re.compile(ignore_regex) if ignore_regex else None
+    out: dict[str, dict[str, Any]] = {}
+    for module_name, bundle in tree.items():
+        new_bundle = {}
+        for param_name, value in bundle.items():
+            if pattern is not None and pattern.match(f"{module_name}/{param_name}"):
+                new_bundle[param_name] = value
+            else:
+                new_bundle[param_name] = fn(
+                    tree_module_name(module_name, param_name, tilde), value)
+        out[module_name] = new_bundle
+    return out
+
+
+class EMAParamsTree(hk.Module):
+    """Keeps an exponential moving average of every parameter of a params tree.
+
+    Where :class:`ExponentialMovingAverage` averages one array, this module
+    averages a whole ``{module_name: {param_name: array}}`` tree: call it with
+    the current parameters and it returns a tree of the same structure holding
+    their averages. Each parameter gets its own :class:`ExponentialMovingAverage`
+    submodule, named from its path (``"linear/w"`` gives ``"linear__w"``,
+    ``"mlp/~/linear_0/b"`` gives ``"mlp___tilde___linear_0__b"``).
+
+    >>> network_fn = lambda x: hk.Linear(10)(x)
+    >>> x = jnp.ones([1, 1])
+    >>> params = hk.transform(network_fn).init(jax.random.PRNGKey(428), x)
+    >>> ema_fn = hk.transform_with_state(lambda x: hk.EMAParamsTree(0.2)(x))
+    >>> _, ema_state = ema_fn.init(None, params)
+    >>> ema_params, ema_state = ema_fn.apply(None, ema_state, None, params)
+    >>> list(ema_state)
+    ['ema_params_tree/linear__w', 'ema_params_tree/linear__b']
+    >>> ema_params["linear"]["w"].shape
+    (1, 10)
+    """
+
+    def __init__(
+        self,
+        decay: float | jax.Array,
+        zero_debias: bool = True,
+        warmup_length: int = 0,
+        ignore_regex: str = "",
+        name: str | None = None,
+    ):
+        """Constructs an :class:`EMAParamsTree`.
+
+        Args:
+          decay: The decay, in ``[0, 1)`` (see :class:`ExponentialMovingAverage`).
+          zero_debias: Whether to zero-debias the averages.
+          warmup_length: Number of updates during which the averages follow the
+            input (only with ``zero_debias=False``).
+          ignore_regex: Parameters whose ``"module_name/param_name"`` matches
+            this regular expression (``re.match``: anchored at the start, so
+            ``".*/b"`` ignores every bias and ``"b"`` ignores nothing of
+            ``"linear/b"``) are returned unchanged and get no average. The
+            empty string averages every parameter.
+          name: The name of the module.
+        """
+        super().__init__(name=name)
+        self._decay = decay
+        self._zero_debias = zero_debias
+        self._warmup_length = warmup_length
+        self._ignore_regex = ignore_regex
+
+    def __call__(self, tree: Mapping[str, Mapping[str, Any]],
+                 update_stats: bool = True) -> dict[str, dict[str, Any]]:
+        """Updates the averages with ``tree`` and returns the tree of averages.
+
+        Args:
+          tree: A params tree ``{module_name: {param_name: array}}``.
+          update_stats: Whether to store the updated averages (see
+            :meth:`ExponentialMovingAverage.__call__`).
+
+        Returns:
+          A ``dict`` of ``dict`` like ``tree`` holding the averages (ignored
+          parameters unchanged).
+        """
+        def ema(name: str, value: Any) -> jax.Array:
+            return ExponentialMovingAverage(
+                self._decay, zero_debias=self._zero_debias,
+                warmup_length=self._warmup_length, name=name,
+            )(value, update_stats=update_stats)
+
+        return map_params_tree(self.module_name, tree, self._ignore_regex, ema)
