@@ -115,10 +115,6 @@ from haiku_nets._src.moving_averages import ExponentialMovingAverage as Exponent
 from haiku_nets._src.spectral_norm import SNParamsTree as SNParamsTree
 from haiku_nets._src.spectral_norm import SpectralNorm as SpectralNorm
 from haiku_nets._src.batch_norm import BatchNorm as BatchNorm
-from haiku_nets._src.group_norm import GroupNorm as GroupNorm
-from haiku_nets._src.layer_norm import InstanceNorm as InstanceNorm
-from haiku_nets._src.layer_norm import LayerNorm as LayerNorm
-from haiku_nets._src.rms_norm import RMSNorm as RMSNorm
 
 # haiku-experimental
 from haiku_experimental._src.dot import to_dot as to_dot
