@@ -7,5 +7,14 @@ HAIKU_PLUGIN_API_VERSION = 1
 
 @hookimpl
 def haiku_register_exports(registry):
-    """Adds this distribution's public names to the haiku namespaces."""
-    # e.g. registry.add("haiku", "Name", "haiku_flax._src.module:Name")
+    """Adds ``hk.experimental.flax`` (Module, lift, flatten_flax_to_haiku)."""
+    registry.add_namespace(
+        "haiku.experimental.flax",
+        "Flax interop: run Haiku inside Flax (Module) and Flax inside Haiku (lift).",
+    )
+    for module, name in (
+        ("module", "Module"),
+        ("lift", "lift"),
+        ("flatten", "flatten_flax_to_haiku"),
+    ):
+        registry.add("haiku.experimental.flax", name, f"haiku_flax._src.{module}:{name}")
