@@ -21,3 +21,4 @@ from haiku_experimental._src.records import MethodInvocation as MethodInvocation
 from haiku_experimental._src.records import ModuleDetails as ModuleDetails
 from haiku_experimental._src.tabulate import tabulate as tabulate
 from haiku_experimental._src.dot import abstract_to_dot as abstract_to_dot
+from haiku.experimental import jaxpr_info as jaxpr_info

@@ -66,11 +66,15 @@ def trace(
     kwargs: dict[str, Any],
     *,
     axis_env: Any = None,
+    on_call: Callable[[str, hk.MethodContext], None] | None = None,
+    skip: Callable[[], bool] | None = None,
 ) -> Traced:
     """Traces ``fun(*args, **kwargs)`` with module calls marked in the name stack.
 
     Array leaves (and ``jax.ShapeDtypeStruct``) of the arguments become jaxpr
-    inputs; any other leaf is passed to ``fun`` as is.
+    inputs; any other leaf is passed to ``fun`` as is. ``on_call(token,
+    context)`` is told of each module method call; calls made while
+    ``skip()`` is true are not marked.
     """
     leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path((args, kwargs))
     leaves = [x for _, x in leaves_with_paths]
@@ -85,10 +89,12 @@ def trace(
     counter = itertools.count()
 
     def interceptor(next_fun, a, k, context: hk.MethodContext):
-        if context.method_name == "__init__":
+        if context.method_name == "__init__" or (skip is not None and skip()):
             return next_fun(*a, **k)
         token = f"{TOKEN_PREFIX}{next(counter)}"
         calls[token] = ModuleCall(context.module, context.method_name)
+        if on_call is not None:
+            on_call(token, context)
         with jax.named_scope(token):
             return next_fun(*a, **k)
 
