@@ -1,0 +1,1 @@
+"""Private implementation of haiku-rnn; the public names live in ``haiku``."""
