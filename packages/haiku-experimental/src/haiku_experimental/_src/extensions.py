@@ -1,8 +1,8 @@
 """Extension points that plugins fill: extra ``tabulate`` columns and flop estimators.
 
-Both are hooks of :class:`haiku.plugins.HaikuHookSpecs`, called on every
-loaded plugin each time they are needed (so a plugin registered by hand is
-seen at once):
+Both are hooks of :class:`haiku_experimental.hookspecs.ExperimentalHookSpecs`,
+called on every loaded plugin each time they are needed (so a plugin
+registered by hand is seen at once):
 
 - ``haiku_experimental_tabulate_columns()`` returns ``{name: (header,
   cell)}``: ``cell(invocation)`` returns the text of the column for one
@@ -22,11 +22,11 @@ __all__ = ["plugin_columns", "plugin_flop_estimators"]
 def _results(hook_name: str) -> list[tuple[str, Mapping[str, Any]]]:
     """``(plugin name, result)`` of every loaded plugin implementing the hook."""
     import haiku.plugins
+    from haiku_experimental import hookspecs
 
-    pm = haiku.plugins.plugin_manager()
-    hook = getattr(pm.hook, hook_name, None)
-    if hook is None:  # an older haiku-core without this hook
-        return []
+    pm = haiku.plugins.plugin_manager()  # loads the plugins, once
+    hookspecs.install(pm)
+    hook = getattr(pm.hook, hook_name)
     results = []
     for impl in hook.get_hookimpls():
         value = impl.function()
