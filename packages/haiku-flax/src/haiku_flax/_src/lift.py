@@ -201,18 +201,18 @@ class _NnxRunner(_Runner):
         del key, args, kwargs  # An NNX module is initialised when it is built.
         _, params, rest = self._split(self.module)
         return (
-            dict(flatten_flax_to_haiku(params.to_pure_dict())),
-            dict(flatten_flax_to_haiku(rest.to_pure_dict())),
+            dict(flatten_flax_to_haiku(nnx.to_pure_dict(params))),
+            dict(flatten_flax_to_haiku(nnx.to_pure_dict(rest))),
         )
 
     def apply(self, params: Mapping, state: Mapping, args: tuple, kwargs: dict) -> tuple[Any, dict]:
         graphdef, params_tpl, rest_tpl = self._split(self.module)
-        nnx.replace_by_pure_dict(params_tpl, _like(params_tpl.to_pure_dict(), params))
-        nnx.replace_by_pure_dict(rest_tpl, _like(rest_tpl.to_pure_dict(), state))
+        nnx.replace_by_pure_dict(params_tpl, _like(nnx.to_pure_dict(params_tpl), params))
+        nnx.replace_by_pure_dict(rest_tpl, _like(nnx.to_pure_dict(rest_tpl), state))
         module = nnx.merge(graphdef, params_tpl, rest_tpl)
         out = module(*args, **kwargs)
         _, _, rest = self._split(module)
-        return out, dict(flatten_flax_to_haiku(rest.to_pure_dict()))
+        return out, dict(flatten_flax_to_haiku(nnx.to_pure_dict(rest)))
 
 
 def _like(template: Mapping[Any, Any], flat: Mapping[str, Mapping[str, Any]]) -> dict[Any, Any]:

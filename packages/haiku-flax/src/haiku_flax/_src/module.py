@@ -93,14 +93,15 @@ class Module(nn.Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Runs the Haiku function on ``args``/``kwargs`` and returns its output."""
         transformed = _with_state(self.transformed)
-        if self.is_initializing() and not self.variables:
+        if self.is_initializing():
+            # Each call during init initialises (a module called twice keeps
+            # the values of its last call, as in dm-haiku). Flax sees the
+            # Haiku dicts nested and sorted by name.
             params, state = transformed.init(self.make_rng("params"), *args, **kwargs)
-            # Flax sees the Haiku dicts nested and sorted by name (as
-            # dm-haiku's Module shows them).
             for name, value in _nested(params).items():
-                self.param(name, lambda _, value=value: value)
+                self.put_variable("params", name, value)
             for name, value in _nested(state).items():
-                self.variable(STATE, name, lambda value=value: value)
+                self.put_variable(STATE, name, value)
         params = flatten_flax_to_haiku(self.variables.get("params", {}))
         state = flatten_flax_to_haiku(self.variables.get(STATE, {}))
         rng = self.make_rng(APPLY_RNG) if self.has_rng(APPLY_RNG) else None
