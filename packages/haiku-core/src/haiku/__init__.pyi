@@ -55,17 +55,17 @@ from haiku._src.module import transparent as transparent
 from haiku._src.naming import force_name as force_name
 from haiku._src.naming import name_scope as name_scope
 from haiku._src.rng import PRNGSequence as PRNGSequence
-from haiku._src.stateful import cond as cond
-from haiku._src.stateful import eval_shape as eval_shape
-from haiku._src.stateful import fori_loop as fori_loop
-from haiku._src.stateful import grad as grad
-from haiku._src.stateful import map as map
-from haiku._src.stateful import remat as remat
-from haiku._src.stateful import scan as scan
-from haiku._src.stateful import switch as switch
-from haiku._src.stateful import value_and_grad as value_and_grad
-from haiku._src.stateful import vmap as vmap
-from haiku._src.stateful import while_loop as while_loop
+from haiku._src.control_flow import cond as cond
+from haiku._src.stateful_transforms import eval_shape as eval_shape
+from haiku._src.control_flow import fori_loop as fori_loop
+from haiku._src.stateful_transforms import grad as grad
+from haiku._src.control_flow import map as map
+from haiku._src.stateful_transforms import remat as remat
+from haiku._src.control_flow import scan as scan
+from haiku._src.control_flow import switch as switch
+from haiku._src.stateful_transforms import value_and_grad as value_and_grad
+from haiku._src.stateful_transforms import vmap as vmap
+from haiku._src.control_flow import while_loop as while_loop
 from haiku._src.transform import MultiTransformed as MultiTransformed
 from haiku._src.transform import MultiTransformedWithState as MultiTransformedWithState
 from haiku._src.transform import Transformed as Transformed
@@ -115,8 +115,29 @@ from haiku_nets._src.moving_averages import ExponentialMovingAverage as Exponent
 from haiku_nets._src.spectral_norm import SNParamsTree as SNParamsTree
 from haiku_nets._src.spectral_norm import SpectralNorm as SpectralNorm
 from haiku_nets._src.batch_norm import BatchNorm as BatchNorm
+from haiku_nets._src.group_norm import GroupNorm as GroupNorm
+from haiku_nets._src.layer_norm import InstanceNorm as InstanceNorm
+from haiku_nets._src.layer_norm import LayerNorm as LayerNorm
+from haiku_nets._src.rms_norm import RMSNorm as RMSNorm
 
 # haiku-experimental
 from haiku_experimental._src.dot import to_dot as to_dot
+
+# Provided by haiku-rnn (pip install "haiku[rnn]").
+from haiku_rnn._src.conv_lstm import Conv1DLSTM as Conv1DLSTM
+from haiku_rnn._src.conv_lstm import Conv2DLSTM as Conv2DLSTM
+from haiku_rnn._src.conv_lstm import Conv3DLSTM as Conv3DLSTM
+from haiku_rnn._src.deep_rnn import DeepRNN as DeepRNN
+from haiku_rnn._src.deep_rnn import deep_rnn_with_skip_connections as deep_rnn_with_skip_connections
+from haiku_rnn._src.expand_apply import expand_apply as expand_apply
+from haiku_rnn._src.gru import GRU as GRU
+from haiku_rnn._src.identity_core import IdentityCore as IdentityCore
+from haiku_rnn._src.lstm import LSTM as LSTM
+from haiku_rnn._src.lstm import LSTMState as LSTMState
+from haiku_rnn._src.reset_core import ResetCore as ResetCore
+from haiku_rnn._src.rnn_core import RNNCore as RNNCore
+from haiku_rnn._src.unroll import dynamic_unroll as dynamic_unroll
+from haiku_rnn._src.unroll import static_unroll as static_unroll
+from haiku_rnn._src.vanilla_rnn import VanillaRNN as VanillaRNN
 
 __version__: str

@@ -103,13 +103,17 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
     *_from("haiku", "haiku._src.deferred", "Deferred"),
     *_from(
         "haiku",
-        "haiku._src.stateful",
+        "haiku._src.control_flow",
         "cond",
         "switch",
         "scan",
         "fori_loop",
         "while_loop",
         "map",
+    ),
+    *_from(
+        "haiku",
+        "haiku._src.stateful_transforms",
         "grad",
         "value_and_grad",
         "vmap",

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, jax_compat, stateful
+from haiku._src import base, jax_compat, stateful_transforms
 from haiku._src.optimize_rng import isolated_module_names
 
 __all__ = ["fast_eval_shape", "fast_eval_shape_active", "substitute_in_fast_eval_shape"]
@@ -168,5 +168,5 @@ def fast_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with jax_compat.separate_trace_caches("haiku_fast_eval_shape"), _fast_mode():
         if base.inside_transform():
             with isolated_module_names(base.current_frame()):
-                return stateful.eval_shape(fun, *args, **kwargs)
+                return stateful_transforms.eval_shape(fun, *args, **kwargs)
         return jax.eval_shape(fun, *args, **kwargs)

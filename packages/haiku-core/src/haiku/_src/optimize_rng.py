@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from haiku._src import base, random_keys, stateful
+from haiku._src import base, random_keys, stateful_transforms
 
 __all__ = ["isolated_module_names", "optimize_rng_use"]
 
@@ -45,7 +45,7 @@ def _count_next_rng_key_calls(
     token = random_keys.next_rng_key_counters.set(random_keys.next_rng_key_counters.get() + (counter,))
     try:
         with isolated_module_names(frame):
-            stateful.eval_shape(lambda: fun(*args, **kwargs))
+            stateful_transforms.eval_shape(lambda: fun(*args, **kwargs))
     finally:
         random_keys.next_rng_key_counters.reset(token)
     return counter[0]

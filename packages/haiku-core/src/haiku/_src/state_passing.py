@@ -4,7 +4,8 @@ Inside a transformed function, parameters, state and the random key sequence
 live in the current frame, outside JAX. A raw JAX transform (``jax.grad``,
 ``jax.lax.cond``, ``jax.lax.scan``, ...) traces the function it is given in a
 new JAX trace, so any value that function writes to the frame would escape
-that trace. The wrappers of :mod:`haiku._src.stateful` therefore make the
+that trace. The wrappers of :mod:`haiku._src.stateful_transforms` and
+:mod:`haiku._src.control_flow` therefore make the
 function pure:
 
 * :func:`state_in` reads what the function may read besides parameters (the
@@ -221,3 +222,15 @@ def rng_used(given: PRNGSequenceState | None, out: PRNGSequenceState | None) -> 
         or len(out_subkeys) != len(subkeys)
         or any(a is not b for a, b in zip(subkeys, out_subkeys))
     )
+
+
+def created_names(changes: StateOut, given: StateIn) -> list[str]:
+    """``module/name`` of the parameters and state a function created."""
+    names = [f"{m}/{k}" for m, bundle in changes.params.items() for k in bundle]
+    names += [
+        f"{m}/{k}"
+        for m, bundle in changes.state.items()
+        for k in bundle
+        if k not in given.state.get(m, {})
+    ]
+    return sorted(names)
