@@ -57,6 +57,10 @@ class Module(nn.Module):
 
     transformed: hk.Transformed | hk.TransformedWithState
 
+    def __post_init__(self) -> None:
+        _with_state(self.transformed)  # Fails early on what is not a transform.
+        super().__post_init__()
+
     @classmethod
     def create(cls, hk_cls: type[Any], *init_args: Any, **init_kwargs: Any) -> Module:
         """Wraps a Haiku module class as a Flax module.
@@ -135,9 +139,14 @@ def _with_state(transformed: Any) -> hk.TransformedWithState:
         return transformed
     if isinstance(transformed, hk.Transformed):
         return hk.with_empty_state(transformed)
+    got = (
+        f"the class {transformed.__name__}"
+        if isinstance(transformed, type)
+        else type(transformed).__name__
+    )
     raise TypeError(
         "hk.experimental.flax.Module expects the result of hk.transform or "
-        f"hk.transform_with_state as `transformed`, got {type(transformed).__name__}. "
+        f"hk.transform_with_state as `transformed`, got {got}. "
         "(Use Module.create(hk_cls, ...) for a Haiku module class.)"
     )
 
