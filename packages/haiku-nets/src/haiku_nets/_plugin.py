@@ -39,6 +39,13 @@ def haiku_register_exports(registry):
         registry.add("haiku", name, f"haiku_nets._src.spectral_norm:{name}")
     # Normalization.
     registry.add("haiku", "BatchNorm", "haiku_nets._src.batch_norm:BatchNorm")
+    for module, names in (
+        ("layer_norm", ("LayerNorm", "InstanceNorm")),
+        ("group_norm", ("GroupNorm",)),
+        ("rms_norm", ("RMSNorm",)),
+    ):
+        for name in names:
+            registry.add("haiku", name, f"haiku_nets._src.{module}:{name}")
     registry.add_namespace("haiku.pad", "Padding functions for convolutions (hk.pad.same, ...).")
     for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
                  "causal", "full", "reverse_causal", "same", "valid"):

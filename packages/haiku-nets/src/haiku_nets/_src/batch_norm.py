@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from haiku_nets._src.data_format import get_channel_index
+from haiku_nets._src.layer_norm import check_call_scale_offset, check_scale_offset_init
 from haiku_nets._src.moving_averages import ExponentialMovingAverage
 
 __all__ = ["BatchNorm"]
@@ -95,13 +96,11 @@ class BatchNorm(hk.Module):
           name: The module name.
         """
         super().__init__(name=name)
-        if not create_scale and scale_init is not None:
-            raise ValueError("Cannot set `scale_init` if `create_scale=False`")
-        if not create_offset and offset_init is not None:
-            raise ValueError("Cannot set `offset_init` if `create_offset=False`")
+        check_scale_offset_init(self.module_name, create_scale, create_offset,
+                                scale_init, offset_init)
         if cross_replica_axis is None and cross_replica_axis_index_groups is not None:
             raise ValueError(
-                "`cross_replica_axis` name must be specified if "
+                f"{self.module_name}: `cross_replica_axis` name must be specified if "
                 "`cross_replica_axis_index_groups` are used."
             )
         self.create_scale = create_scale
@@ -141,10 +140,8 @@ class BatchNorm(hk.Module):
         Returns:
           The array, normalized across the reduction axes.
         """
-        if self.create_scale and scale is not None:
-            raise ValueError("Cannot pass `scale` at call time if `create_scale=True`.")
-        if self.create_offset and offset is not None:
-            raise ValueError("Cannot pass `offset` at call time if `create_offset=True`.")
+        check_call_scale_offset(self.module_name, self.create_scale, self.create_offset,
+                                scale, offset)
 
         shape = tuple(inputs.shape)
         rank = len(shape)
