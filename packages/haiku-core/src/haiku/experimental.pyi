@@ -22,3 +22,5 @@ from haiku_experimental._src.records import ModuleDetails as ModuleDetails
 from haiku_experimental._src.tabulate import tabulate as tabulate
 from haiku_experimental._src.dot import abstract_to_dot as abstract_to_dot
 from haiku.experimental import jaxpr_info as jaxpr_info
+# Provided by haiku-flax (pip install "haiku[flax]"); stub in experimental/flax.pyi.
+from haiku.experimental import flax as flax
