@@ -154,6 +154,15 @@ class ExponentialMovingAverage(hk.Module):
 
         Raises ``ValueError`` if neither a stored update nor :meth:`initialize`
         created it.
+
+        >>> def f(x):
+        ...   ema = hk.ExponentialMovingAverage(0.5)
+        ...   ema(x)
+        ...   return ema.average
+        >>> f = hk.transform_with_state(f)
+        >>> _, state = f.init(None, 1.)
+        >>> f.apply(None, state, None, 3.)[0]
+        Array(3., dtype=float32)
         """
         return hk.get_state("average")
 
