@@ -99,6 +99,16 @@ def _local_closure(folder: Path) -> list[Path]:
     return closure
 
 
+def _test_group(folder: Path) -> tuple[list[Path], list[str]]:
+    """A distribution's ``test`` dependency group: local folders, other requirements."""
+    with open(folder / "pyproject.toml", "rb") as f:
+        group = tomllib.load(f).get("dependency-groups", {}).get("test", [])
+    local = _local_projects()
+    names = [Requirement(requirement).name for requirement in group]
+    folders = [local[name] for name in names if name in local]
+    return folders, [req for req, name in zip(group, names) if name not in local]
+
+
 def _install_local(session: nox.Session, folders: list[Path], *extra: str) -> None:
     """Installs local distributions editable, all in one resolver call.
 
@@ -156,7 +166,10 @@ def _package_session(name: str) -> None:
     @nox.session(name=name)
     def session_(session: nox.Session) -> None:
         closure = _local_closure(folder)
-        _install_local(session, closure, *TEST_DEPS)
+        test_folders, test_requirements = _test_group(folder)
+        for test_folder in test_folders:
+            closure += [f for f in _local_closure(test_folder) if f not in closure]
+        _install_local(session, closure, *TEST_DEPS, *test_requirements)
         _check_isolation(session, closure)
         package = _import_package(folder)
         _pytest(
