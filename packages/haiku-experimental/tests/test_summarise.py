@@ -55,7 +55,7 @@ def test_eval_summary_matches_dm_haiku(name):
 def test_param_count_and_bytes_agree_with_tree_size_and_tree_bytes():
     f, args = FUNCTIONS["counter"]
     tf = hk.transform_with_state(f)
-    params, _ = tf.init(jax.random.PRNGKey(0), *args())
+    params, _ = jax.eval_shape(tf.init, jax.random.PRNGKey(0), *args())
     table = hk.experimental.tabulate(
         tf, columns=("module", "params_size"), filters=(), tabulate_kwargs={"tablefmt": "plain"}
     )(*args())
@@ -85,6 +85,8 @@ def test_records_are_frozen_and_compare_by_value():
     assert repr(hk.experimental.ArraySpec((1,), jnp.uint8)) == "u8[1]"
     assert repr(hk.experimental.ArraySpec((1,), jnp.bool_)) == "bool[1]"
     assert repr(hk.experimental.ArraySpec((4,), jnp.complex64)) == "c64[4]"
+    key = hk.experimental.ArraySpec.from_array(jax.random.split(jax.random.key(0), 3))
+    assert repr(key) == "key<fry>[3]" and key.nbytes == 3 * 8  # two uint32 a key
     with pytest.raises(AttributeError):
         spec.shape = (1,)
     with pytest.raises(TypeError, match="shape must be a sequence of ints"):

@@ -27,7 +27,7 @@ __all__ = ["abstract_to_dot", "to_dot", "graph_of", "Graph"]
 # ``name`` parameter get a cluster of that name.
 INLINED = frozenset({
     "pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call",
-    "custom_vjp_call_jaxpr", "remat", "checkpoint", "custom_lin",
+    "custom_vjp_call_jaxpr", "remat", "remat2", "checkpoint", "custom_lin",
 })
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"\d+")
 

@@ -27,8 +27,10 @@ __all__ = ["ComputeFlopsFn", "Expression", "Module", "format_module", "make_mode
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"\d+")
 # Calls whose body is drawn as a submodule (named after the call), and calls
 # that are see-through (their body joins the enclosing module).
-_NAMED_CALLS = frozenset({"pjit", "jit", "closed_call", "core_call", "remat", "checkpoint"})
-_TRANSPARENT_CALLS = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr"})
+_NAMED_CALLS = frozenset({"pjit", "jit", "closed_call", "core_call"})
+_TRANSPARENT_CALLS = frozenset({
+    "custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr", "remat", "remat2", "checkpoint",
+})
 
 
 @dataclasses.dataclass

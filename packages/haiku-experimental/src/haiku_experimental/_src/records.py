@@ -31,7 +31,10 @@ def dtype_short_name(dtype: Any) -> str:
     >>> dtype_short_name(np.int8), dtype_short_name(np.uint16), dtype_short_name(bool)
     ('s8', 'u16', 'bool')
     """
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # an extended dtype, e.g. key<fry>
+        return str(dtype)
     name = dtype.name
     if name == "bool":
         return "bool"
@@ -73,7 +76,11 @@ class ArraySpec:
                 f"ArraySpec: shape must be a sequence of ints, got {self.shape!r}"
             ) from e
         object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:  # an extended dtype, e.g. the key<fry> of jax.random.key
+            dtype = self.dtype
+        object.__setattr__(self, "dtype", dtype)
 
     @classmethod
     def from_array(cls, array: Any) -> ArraySpec:
@@ -92,7 +99,7 @@ class ArraySpec:
     @property
     def nbytes(self) -> int:
         """The number of bytes of an array with this spec."""
-        return self.size * self.dtype.itemsize
+        return self.size * getattr(self.dtype, "itemsize", 0)
 
     def __repr__(self) -> str:
         return f"{dtype_short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
