@@ -195,7 +195,8 @@ class _NnxRunner(_Runner):
         self.module = module
 
     def _split(self, module: nnx.Module) -> tuple[Any, Any, Any]:
-        return nnx.split(module, nnx.Param, ...)
+        graphdef, params, *rest = nnx.split(module, nnx.Param, ...)
+        return graphdef, params, rest[0]
 
     def init(self, key: Any, *args: Any, **kwargs: Any) -> tuple[dict, dict]:
         del key, args, kwargs  # An NNX module is initialised when it is built.

@@ -106,12 +106,12 @@ class Module(nn.Module):
                 self.put_variable("params", name, value)
             for name, value in _nested(state).items():
                 self.put_variable(STATE, name, value)
-        params = flatten_flax_to_haiku(self.variables.get("params", {}))
-        state = flatten_flax_to_haiku(self.variables.get(STATE, {}))
+        haiku_params = flatten_flax_to_haiku(self.variables.get("params", {}))
+        haiku_state = flatten_flax_to_haiku(self.variables.get(STATE, {}))
         rng = self.make_rng(APPLY_RNG) if self.has_rng(APPLY_RNG) else None
-        out, new_state = transformed.apply(params, state, rng, *args, **kwargs)
+        out, new_state = transformed.apply(haiku_params, haiku_state, rng, *args, **kwargs)
         if not self.is_initializing():
-            self._store_state(state, new_state)
+            self._store_state(haiku_state, new_state)
         return out
 
     def _store_state(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
@@ -152,6 +152,6 @@ def _with_state(transformed: Any) -> hk.TransformedWithState:
 
 
 def _same_leaves(a: Any, b: Any) -> bool:
-    a_leaves, a_tree = jax.tree.flatten(a)
-    b_leaves, b_tree = jax.tree.flatten(b)
-    return a_tree == b_tree and all(x is y for x, y in zip(a_leaves, b_leaves))
+    """Whether ``b`` holds the very arrays of ``a`` (Haiku hands unchanged state back)."""
+    a_leaves, b_leaves = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(a_leaves) == len(b_leaves) and all(x is y for x, y in zip(a_leaves, b_leaves))
