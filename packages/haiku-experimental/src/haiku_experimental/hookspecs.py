@@ -45,6 +45,7 @@ class ExperimentalHookSpecs:
         With it loaded, ``hk.experimental.tabulate(f, columns=("module",
         "state_size"))`` shows a "State count" column.
         """
+        raise NotImplementedError  # a specification: plugins implement it
 
     @hookspec
     def haiku_experimental_flop_estimators(self) -> Mapping[str, Callable[[Any], int]]:
@@ -65,6 +66,7 @@ class ExperimentalHookSpecs:
         ... def haiku_experimental_flop_estimators():
         ...   return {"exp": lambda eqn: 10 * math.prod(eqn.outvars[0].aval.shape)}
         """
+        raise NotImplementedError  # a specification: plugins implement it
 
 
 def install(pm: Any) -> None:

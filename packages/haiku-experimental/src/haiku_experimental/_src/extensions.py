@@ -67,8 +67,15 @@ def plugin_columns(builtin: Mapping[str, Any]) -> dict[str, Any]:
             raise TypeError(
                 f"plugin {plugin!r}: tabulate column {name!r} must be (header, cell), got {item!r}"
             ) from e
-        columns[name] = Column(header, lambda inv, summary, cell=cell: str(cell(inv)))
+        columns[name] = Column(header, _cell_text(cell))
     return columns
+
+
+def _cell_text(cell: Any) -> Any:
+    def text(invocation: Any, summary: Any) -> str:
+        return str(cell(invocation))
+
+    return text
 
 
 def plugin_flop_estimators() -> dict[str, Any]:
