@@ -192,3 +192,12 @@ def test_summary_numbers_are_exact_for_a_bigger_model():
     assert info.flops == 2 * 8 * 784 * 300 + 8 * 300  # the matmul and the bias add
     assert math.isclose(info.flops / 1e6, 3.765, rel_tol=1e-3)
     assert np.dtype("float32").itemsize * dense.total_param_size == hk.data_structures.tree_bytes(params)
+
+
+def test_axis_env_names_pmapped_axes():
+    info = ji.make_model_info(lambda x: jax.lax.psum(x * x, "batch"), axis_env=[("batch", 2)])(
+        jnp.ones([3]))
+    assert [e.primitive for e in info.expressions] == ["mul", "psum"]
+    assert info.expressions[1].params["axes"] == "('batch',)"
+    with pytest.raises(NameError, match="unbound axis name: batch"):
+        ji.make_model_info(lambda x: jax.lax.psum(x, "batch"))(jnp.ones([3]))
