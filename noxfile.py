@@ -209,10 +209,11 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Runs the README's main job (examples/train_digits.py) on a short schedule.
+    """Runs the README's main job and the examples on short schedules.
 
     Installed the README's way (``pip install -r examples/requirements.txt``);
-    checks the printed summary, the checkpoint restore and the accuracy line.
+    checks train_digits.py's summary, checkpoint restore and accuracy line,
+    and that examples/data_parallel.py's three loss curves agree.
     """
     with session.chdir(ROOT):
         session.install("-r", "examples/requirements.txt")
@@ -227,6 +228,9 @@ def examples(session: nox.Session) -> None:
                 session.error(f"examples/train_digits.py printed no line matching {expected!r}")
         if not (output_dir / "curves.png").is_file():
             session.error("examples/train_digits.py wrote no curves.png")
+        # Data-parallel training on 8 host devices: fails unless the single-device,
+        # sharded-jit and pmap loss curves agree.
+        session.run("python", "examples/data_parallel.py", "--steps", "3", "--cpu-devices", "8")
 
 
 @nox.session
