@@ -150,3 +150,14 @@ def test_dot_binary_renders_it(dot_text, tmp_path):
     svg = subprocess.run(["dot", "-Tsvg"], input=dot_text, capture_output=True, text=True, check=True)
     assert "<svg" in svg.stdout and "tower/first (Dense)" in svg.stdout
     assert not svg.stderr
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("graphviz") is None or shutil.which("dot") is None,
+    reason="needs the graphviz extra (pip install 'haiku-experimental[graphviz]') and dot",
+)
+def test_graphviz_package_renders_it(dot_text):
+    import graphviz
+
+    svg = graphviz.Source(dot_text).pipe(format="svg").decode()
+    assert svg.count('class="cluster"') == 4  # tower, first, relu, second
