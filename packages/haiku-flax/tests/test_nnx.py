@@ -62,3 +62,16 @@ def test_rng_streams_of_the_module_are_state():
     assert not np.array_equal(out1, out2)  # the stream advanced through Haiku state
     again, _ = f.apply(params, state, None, jnp.ones([4, 8]))
     np.testing.assert_array_equal(again, out1)  # and is a pure function of it
+
+
+def test_rngs_passed_to_the_call_can_come_from_haiku():
+    f = hk.transform(lambda x: hkflax.lift(nnx.Dropout(0.5), name="drop")(
+        x, rngs=nnx.Rngs(dropout=hk.next_rng_key())))
+    x = jnp.ones([4, 8])
+    params = f.init(jax.random.PRNGKey(0), x)
+    assert params == {}
+    rng = jax.random.PRNGKey(1)
+    out = f.apply(params, rng, x)
+    key = next(hk.PRNGSequence(rng))  # the first key Haiku hands out
+    np.testing.assert_array_equal(out, nnx.Dropout(0.5)(x, rngs=nnx.Rngs(dropout=key)))
+    assert set(np.unique(out)) == {0.0, 2.0}

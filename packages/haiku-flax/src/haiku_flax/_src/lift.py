@@ -66,6 +66,10 @@ def lift(mod: nn.Module | nnx.Module, *, name: str) -> Callable[..., Any]:
     variables back as state, so it is a pure function and works under
     ``jax.jit``:
 
+    For randomness drawn from Haiku's keys instead, build the NNX module
+    without streams and pass them to the call, as NNX allows:
+    ``lift(nnx.Dropout(0.5), name="drop")(x, rngs=nnx.Rngs(dropout=hk.next_rng_key()))``.
+
     >>> from flax import nnx
     >>> layer = nnx.Linear(2, 3, rngs=nnx.Rngs(0))
     >>> g = hk.transform(lambda x: hk.experimental.flax.lift(layer, name="nnx_linear")(x))
