@@ -33,6 +33,10 @@ class GroupNorm(hk.Module):
 
     ``axis`` counts the axes of the input; the channel axis in it stands for
     the channels of one group. The statistics are never taken across groups.
+    (Negative axes count from the end of the input too. dm-haiku 0.0.17
+    resolves them against its internal grouped array instead, so there e.g.
+    ``axis=-2`` of an NHWC input reduces over the groups; both agree on
+    non-negative axes, slices and ``axis=-1`` with channels last.)
     Scale and offset (one per channel) can be absent, created by the module
     (``create_*=True``) or given at call time.
 
