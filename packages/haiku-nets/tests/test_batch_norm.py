@@ -162,3 +162,68 @@ def test_errors(kwargs, call, message):
 def test_test_mode_without_state_fails():
     with pytest.raises(ValueError, match="average"):
         _bn(is_training=False).init(None, _x())
+
+
+def test_jit_grad_remat_against_float64_finite_differences():
+    # Training mode: the gradient flows through the batch statistics too.
+    x = _x((3, 2))
+    w = np.random.RandomState(1).normal(size=x.shape)
+
+    def loss_np(x):
+        return float((_np_batch_norm(x, (0,))[0] * w).sum())
+
+    def forward(x):
+        return hk.remat(lambda x: hk.BatchNorm(True, True, 0.9)(x, True))(x)
+
+    f = hk.transform_with_state(forward)
+    params, state = f.init(None, x)
+
+    @jax.jit
+    def grad_fn(params, x):
+        return jax.grad(lambda p, x: jnp.sum(f.apply(p, state, None, x)[0] * w),
+                        argnums=(0, 1))(params, x)
+
+    g_params, g_x = grad_fn(params, x)
+    h = 1e-4
+    numeric = np.zeros_like(x, np.float64)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x, np.float64)
+        e[idx] = h
+        numeric[idx] = (loss_np(x + e) - loss_np(x - e)) / (2 * h)
+    np.testing.assert_allclose(g_x, numeric, rtol=1e-3, atol=1e-3)
+    normalized = _np_batch_norm(x, (0,))[0]
+    np.testing.assert_allclose(g_params["batch_norm"]["scale"], (w * normalized).sum(0,
+                               keepdims=True), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(g_params["batch_norm"]["offset"], w.sum(0, keepdims=True),
+                               rtol=1e-5, atol=1e-6)
+    # The remat'd, jitted training step still updates the state.
+    _, new_state = jax.jit(f.apply)(params, state, None, x)
+    assert int(new_state["batch_norm/~/mean_ema"]["counter"]) == 1
+
+
+def test_mixed_precision_policy():
+    import jmp
+
+    policy = jmp.get_policy("params=float32,compute=bfloat16,output=float32")
+    hk.mixed_precision.set_policy(hk.BatchNorm, policy)
+    try:
+        x = _x()
+        f = _bn()
+        params, state = f.init(None, x)
+        y, state = f.apply(params, state, None, x)
+    finally:
+        hk.mixed_precision.clear_policy(hk.BatchNorm)
+    assert params["batch_norm"]["scale"].dtype == jnp.float32
+    assert state["batch_norm/~/mean_ema"]["average"].dtype == jnp.bfloat16  # as dm-haiku
+    assert y.dtype == jnp.float32
+    np.testing.assert_allclose(y, _np_batch_norm(x, (0, 1))[0], atol=5e-2)
+
+
+def test_cross_replica_axis_under_vmap():
+    # A vmapped axis named in `cross_replica_axis` joins the batch statistics.
+    x = _x((4, 2, 5))
+    f = hk.transform_with_state(
+        lambda x: hk.BatchNorm(False, False, 0.9, cross_replica_axis="i")(x, True))
+    params, state = jax.vmap(f.init, (None, 0), axis_name="i")(None, x)
+    y, _ = jax.vmap(f.apply, (0, 0, None, 0), axis_name="i")(params, state, None, x)
+    np.testing.assert_allclose(y, _np_batch_norm(x, (0, 1))[0], rtol=1e-5, atol=1e-5)

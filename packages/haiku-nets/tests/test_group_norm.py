@@ -151,7 +151,7 @@ def test_mixed_precision_policy():
     (lambda: hk.GroupNorm(2, data_format="CHWN"), (2, 3, 4, 6), (),
      "Unable to extract channel information from 'CHWN'"),
     (lambda: hk.GroupNorm(2, axis="a"), (2, 3, 4, 6), (),
-     "`axis` should be an int, slice or iterable of ints. Got: 'a'"),
+     "group_norm: `axis` should be an int, slice or iterable of ints. Got: 'a'"),
     (lambda: hk.GroupNorm(2, axis=4), (2, 3, 4, 6), (),
      r"group_norm: `axis` 4 is out of range for inputs of shape \(2, 3, 4, 6\) \(rank 4\)"),
     (lambda: hk.GroupNorm(2, create_scale=False, scale_init=jnp.ones), (2, 6), (),

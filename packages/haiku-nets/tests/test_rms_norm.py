@@ -102,9 +102,9 @@ def test_mixed_precision_policy():
 @pytest.mark.parametrize("make,shape,message", [
     (lambda: hk.RMSNorm(-1, create_scale=False, scale_init=jnp.ones), (2, 3),
      "rms_norm: Cannot set `scale_init` if `create_scale=False`"),
-    (lambda: hk.RMSNorm("a"), (2, 3), "`axis` should be an int, slice or iterable of ints"),
+    (lambda: hk.RMSNorm("a"), (2, 3), "rms_norm: `axis` should be an int, slice or iterable of ints"),
     (lambda: hk.RMSNorm(-1, param_axis=1.0), (2, 3),
-     "`param_axis` should be an int, slice or iterable of ints"),
+     "rms_norm: `param_axis` should be an int, slice or iterable of ints"),
     (lambda: hk.RMSNorm(2), (2, 3),
      r"rms_norm: `axis` 2 is out of range for inputs of shape \(2, 3\) \(rank 2\)"),
     (lambda: hk.RMSNorm(-1, param_axis=[0, 2]), (2, 3),

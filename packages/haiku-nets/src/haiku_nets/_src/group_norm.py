@@ -88,7 +88,7 @@ class GroupNorm(hk.Module):
         check_scale_offset_init(self.module_name, create_scale, create_offset,
                                 scale_init, offset_init)
         self.groups = groups
-        self.axis = check_axis(axis)
+        self.axis = check_axis(axis, self.module_name)
         self.create_scale = create_scale
         self.create_offset = create_offset
         self.eps = eps

@@ -19,15 +19,16 @@ __all__ = ["InstanceNorm", "LayerNorm"]
 AxisOrAxes = int | slice | Sequence[int]
 
 
-def check_axis(axis: AxisOrAxes, what: str = "axis") -> int | slice | tuple[int, ...]:
+def check_axis(axis: AxisOrAxes, module: str,
+               what: str = "axis") -> int | slice | tuple[int, ...]:
     """Validates an ``int``/``slice``/iterable-of-ints axis argument.
 
-    >>> check_axis([1, 2])
+    >>> check_axis([1, 2], "layer_norm")
     (1, 2)
-    >>> check_axis("a")
+    >>> check_axis("a", "layer_norm")
     Traceback (most recent call last):
     ...
-    ValueError: `axis` should be an int, slice or iterable of ints. Got: 'a'.
+    ValueError: layer_norm: `axis` should be an int, slice or iterable of ints. Got: 'a'.
     """
     if isinstance(axis, slice):
         return axis
@@ -37,7 +38,8 @@ def check_axis(axis: AxisOrAxes, what: str = "axis") -> int | slice | tuple[int,
         axes = tuple(axis)
         if all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
             return axes
-    raise ValueError(f"`{what}` should be an int, slice or iterable of ints. Got: {axis!r}.")
+    raise ValueError(
+        f"{module}: `{what}` should be an int, slice or iterable of ints. Got: {axis!r}.")
 
 
 def resolve_axes(axis: int | slice | tuple[int, ...], shape: Sequence[int], module: str,
@@ -174,8 +176,9 @@ class LayerNorm(hk.Module):
         super().__init__(name=name)
         check_scale_offset_init(self.module_name, create_scale, create_offset,
                                 scale_init, offset_init)
-        self.axis = check_axis(axis)
-        self.param_axis = check_axis(-1 if param_axis is None else param_axis, "param_axis")
+        self.axis = check_axis(axis, self.module_name)
+        self.param_axis = check_axis(-1 if param_axis is None else param_axis,
+                                     self.module_name, "param_axis")
         self.create_scale = create_scale
         self.create_offset = create_offset
         self.eps = eps
