@@ -1,0 +1,257 @@
+"""Benchmark models, each written twice: with haiku and by hand in plain JAX.
+
+Every model is a :class:`Model`: ``haiku_init``/``haiku_loss`` use ``haiku``
+(ours or dm-haiku 0.0.17, whichever the venv holds), ``jax_init``/``jax_loss``
+compute the same math by hand with ``jax.numpy``. The hand-written loss reads
+the parameter dict that haiku builds (same module names, same nesting), so
+both losses can be evaluated on the *same* parameters and compared exactly,
+and their train-step jaxprs can be compared equation by equation.
+
+``loss(params, batch) -> scalar``; a train step is forward + backward + SGD
+(:func:`sgd_step`). Models (sizes from issue 10):
+
+``mlp``
+  ``hk.nets.MLP([1024] * 4)`` on a batch of 256 vectors of 1024.
+``lstm``
+  ``hk.LSTM(256)`` unrolled over 64 steps by ``hk.dynamic_unroll`` (batch 32,
+  128 inputs), against ``jax.lax.scan``.
+``transformer``
+  ``num_blocks`` pre-LayerNorm blocks (``hk.MultiHeadAttention`` with 8 heads
+  of 64, ``hk.LayerNorm``, a GELU MLP of width 2048) on ``[8, 128, 512]``,
+  written out block by block.
+``transformer_stack``
+  the same blocks under ``hk.layer_stack`` against ``jax.lax.scan``.
+
+Used by ``step_time.py`` and ``transformer_layer_norm.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+D_MODEL, HEADS, KEY_SIZE, SEQ, BATCH = 512, 8, 64, 128, 8
+EPS = 1e-5
+
+
+@dataclasses.dataclass
+class Model:
+    name: str
+    batch: Callable[[], Any]
+    haiku_init: Callable[[jax.Array, Any], Any]
+    haiku_loss: Callable[[Any, Any], jax.Array]
+    jax_init: Callable[[jax.Array, Any], Any]
+    jax_loss: Callable[[Any, Any], jax.Array]
+
+
+def sgd_step(loss: Callable[[Any, Any], jax.Array], lr: float = 1e-3):
+    """``(params, batch) -> (loss, params - lr * grad)``."""
+
+    def step(params, batch):
+        value, grads = jax.value_and_grad(loss)(params, batch)
+        return value, jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+
+    return step
+
+
+def _haiku(forward: Callable[[Any], jax.Array]) -> tuple[Callable, Callable]:
+    f = hk.without_apply_rng(hk.transform(forward))
+    return f.init, lambda params, batch: jnp.mean(jnp.square(f.apply(params, batch)))
+
+
+# Plain JAX building blocks, the same math as haiku's modules.
+
+
+def truncated_normal(key, shape, stddev):
+    return jax.random.truncated_normal(key, -2.0, 2.0, shape) * stddev
+
+
+def linear_params(key, fan_in, fan_out, stddev=None):
+    stddev = 1.0 / math.sqrt(fan_in) if stddev is None else stddev
+    return {"w": truncated_normal(key, (fan_in, fan_out), stddev), "b": jnp.zeros([fan_out])}
+
+
+def linear(p, x):
+    out = jnp.dot(x, p["w"])
+    return out + jnp.broadcast_to(p["b"], out.shape)
+
+
+def layer_norm(p, x, eps=EPS):
+    """LayerNorm over the last axis with the formulation haiku uses."""
+    mean = jnp.mean(x, -1, keepdims=True)
+    variance = jnp.var(x, -1, keepdims=True)
+    inv = jax.lax.rsqrt(variance + eps) * p["scale"]
+    return (x - mean) * inv + p["offset"]
+
+
+# MLP.
+
+
+def mlp(width: int = 1024, depth: int = 4, batch: int = 256) -> Model:
+    def forward(x):
+        return hk.nets.MLP([width] * depth)(x)
+
+    def jax_init(key, x):
+        keys = jax.random.split(key, depth)
+        sizes = [x.shape[-1]] + [width] * depth
+        return {f"mlp/~/linear_{i}": linear_params(keys[i], sizes[i], sizes[i + 1])
+                for i in range(depth)}
+
+    def jax_loss(params, x):
+        for i in range(depth):
+            x = linear(params[f"mlp/~/linear_{i}"], x)
+            if i < depth - 1:
+                x = jax.nn.relu(x)
+        return jnp.mean(jnp.square(x))
+
+    init, loss = _haiku(forward)
+    return Model("mlp", lambda: jnp.ones([batch, width]) / width, init, loss, jax_init, jax_loss)
+
+
+# LSTM.
+
+
+def lstm(hidden: int = 256, steps: int = 64, batch: int = 32, features: int = 128) -> Model:
+    def forward(xs):
+        core = hk.LSTM(hidden)
+        outputs, _ = hk.dynamic_unroll(core, xs, core.initial_state(xs.shape[1]))
+        return outputs
+
+    def jax_init(key, xs):
+        return {"lstm/linear": linear_params(key, xs.shape[-1] + hidden, 4 * hidden)}
+
+    def jax_loss(params, xs):
+        p = params["lstm/linear"]
+
+        def step(state, x):
+            h, c = state
+            gated = linear(p, jnp.concatenate([x, h], axis=-1))
+            i, g, f, o = jnp.split(gated, 4, axis=-1)
+            f = jax.nn.sigmoid(f + 1)
+            c = f * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), h
+
+        zeros = jnp.zeros((xs.shape[1], hidden))
+        _, outputs = jax.lax.scan(step, (zeros, zeros), xs)
+        return jnp.mean(jnp.square(outputs))
+
+    def data():
+        return jnp.asarray(np.random.RandomState(0).randn(steps, batch, features), jnp.float32)
+
+    init, loss = _haiku(forward)
+    return Model("lstm", data, init, loss, jax_init, jax_loss)
+
+
+# Transformer.
+
+
+def haiku_block(x, layer_norm_cls=None):
+    ln = layer_norm_cls or hk.LayerNorm
+    h = ln(-1, True, True)(x)
+    attention = hk.MultiHeadAttention(HEADS, KEY_SIZE, w_init=hk.initializers.VarianceScaling())
+    x = x + attention(h, h, h)
+    h = ln(-1, True, True)(x)
+    return x + hk.Linear(D_MODEL)(jax.nn.gelu(hk.Linear(4 * D_MODEL)(h)))
+
+
+def _block_names(i: int) -> dict[str, str]:
+    """haiku's names for the modules of the ``i``-th unrolled block.
+
+    The MLP's output ``Linear`` is constructed (so named) before its hidden one.
+    """
+    suffix = lambda n: "" if n == 0 else f"_{n}"  # noqa: E731
+    mha = f"multi_head_attention{suffix(i)}"
+    return {"ln1": f"layer_norm{suffix(2 * i)}", "ln2": f"layer_norm{suffix(2 * i + 1)}",
+            "q": f"{mha}/query", "k": f"{mha}/key", "v": f"{mha}/value", "o": f"{mha}/linear",
+            "m2": f"linear{suffix(2 * i)}", "m1": f"linear{suffix(2 * i + 1)}"}
+
+
+def jax_block(p: dict[str, Any], x, norm=layer_norm):
+    """One block by hand; ``p`` maps the roles of :func:`_block_names` to params."""
+    *lead, t, _ = x.shape
+    h = norm(p["ln1"], x)
+    q, k, v = (linear(p[n], h).reshape((*lead, t, HEADS, KEY_SIZE)) for n in "qkv")
+    logits = jnp.einsum("...thd,...Thd->...htT", q, k)
+    logits = logits / np.sqrt(KEY_SIZE).astype(x.dtype)
+    attn = jnp.einsum("...htT,...Thd->...thd", jax.nn.softmax(logits), v)
+    x = x + linear(p["o"], attn.reshape((*lead, t, -1)))
+    h = norm(p["ln2"], x)
+    return x + linear(p["m2"], jax.nn.gelu(linear(p["m1"], h)))
+
+
+def _jax_block_params(key, d=D_MODEL):
+    keys = jax.random.split(key, 6)
+    vs = lambda k, i, o: linear_params(k, i, o, stddev=1.0 / math.sqrt(i) / 0.87962566103423978)  # noqa: E731
+    norm = {"scale": jnp.ones([d]), "offset": jnp.zeros([d])}
+    return {"ln1": norm, "ln2": dict(norm), "q": vs(keys[0], d, d), "k": vs(keys[1], d, d),
+            "v": vs(keys[2], d, d), "o": vs(keys[3], d, d), "m1": linear_params(keys[4], d, 4 * d),
+            "m2": linear_params(keys[5], 4 * d, d)}
+
+
+def _transformer_data(batch=BATCH, seq=SEQ):
+    return jnp.asarray(np.random.RandomState(0).randn(batch, seq, D_MODEL), jnp.float32)
+
+
+def transformer(num_blocks: int = 12, norm=layer_norm, layer_norm_cls=None,
+                batch: int = BATCH, seq: int = SEQ) -> Model:
+    """The unrolled Transformer; ``norm``/``layer_norm_cls`` swap the layer norm."""
+
+    def forward(x):
+        for _ in range(num_blocks):
+            x = haiku_block(x, layer_norm_cls)
+        return x
+
+    def jax_init(key, x):
+        params = {}
+        for i, k in enumerate(jax.random.split(key, num_blocks)):
+            names = _block_names(i)
+            for role, p in _jax_block_params(k).items():
+                params[names[role]] = p
+        return params
+
+    def jax_loss(params, x):
+        for i in range(num_blocks):
+            x = jax_block({role: params[n] for role, n in _block_names(i).items()}, x, norm)
+        return jnp.mean(jnp.square(x))
+
+    init, loss = _haiku(forward)
+    return Model(f"transformer{num_blocks}", lambda: _transformer_data(batch, seq), init, loss,
+                 jax_init, jax_loss)
+
+
+def transformer_stack(num_blocks: int = 12, batch: int = BATCH, seq: int = SEQ) -> Model:
+    """The Transformer with ``hk.layer_stack``, against ``jax.lax.scan``."""
+
+    def forward(x):
+        return hk.layer_stack(num_blocks)(haiku_block)(x)
+
+    names = {role: f"__layer_stack_no_per_layer/{n}" for role, n in _block_names(0).items()}
+
+    def jax_init(key, x):
+        stacked = jax.vmap(_jax_block_params)(jax.random.split(key, num_blocks))
+        return {names[role]: p for role, p in stacked.items()}
+
+    def jax_loss(params, x):
+        stacked = {role: params[n] for role, n in names.items()}
+        x, _ = jax.lax.scan(lambda x, p: (jax_block(p, x), None), x, stacked)
+        return jnp.mean(jnp.square(x))
+
+    init, loss = _haiku(forward)
+    return Model(f"transformer{num_blocks}_stack", lambda: _transformer_data(batch, seq), init,
+                 loss, jax_init, jax_loss)
+
+
+MODELS: dict[str, Callable[..., Model]] = {
+    "mlp": mlp,
+    "lstm": lstm,
+    "transformer": transformer,
+    "transformer_stack": transformer_stack,
+}
