@@ -39,7 +39,7 @@ def randn(seed, *shape):
 
 
 def randomized(params, seed=0):
-    """``params`` with every leaf replaced by N(0, 0.5^2) values."""
+    """``params`` (arrays or shape structs) with every leaf replaced by N(0, 0.5^2) values."""
     leaves, treedef = jax.tree.flatten(params)
     rng = np.random.RandomState(seed)
     new = [(0.5 * rng.randn(*leaf.shape)).astype(np.float32) for leaf in leaves]
@@ -48,7 +48,9 @@ def randomized(params, seed=0):
 
 def one_step(make_core, x, state, seed=0):
     f = hk.transform(lambda x, s: make_core()(x, s))
-    params = randomized(f.init(jax.random.PRNGKey(seed), x, state), seed)
+    # Only the parameters' shapes are needed: eval_shape skips the initializers
+    # (eager truncated normals of rank-5 conv kernels cost seconds to compile).
+    params = randomized(jax.eval_shape(f.init, jax.random.PRNGKey(seed), x, state), seed)
     out, next_state = f.apply(params, None, x, state)
     return params, out, next_state
 

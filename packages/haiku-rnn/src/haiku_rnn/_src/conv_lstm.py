@@ -161,9 +161,12 @@ class Conv2DLSTM(ConvNDLSTM):
 class Conv3DLSTM(ConvNDLSTM):
     __doc__ = "3-D convolutional LSTM.\n" + _EQUATIONS + """
     >>> core = hk.Conv3DLSTM(input_shape=(4, 4, 4), output_channels=2, kernel_shape=(1, 3, 3))
-    >>> output, state = core(jnp.ones([1, 4, 4, 4, 3]), core.initial_state(1))
-    >>> output.shape
+    >>> state = core.initial_state(1)
+    >>> state.hidden.shape
     (1, 4, 4, 4, 2)
+
+    Calling it on ``[1, 4, 4, 4, C]`` inputs returns a ``(1, 4, 4, 4, 2)``
+    output and a state of the same shapes.
     """
 
     def __init__(
