@@ -155,6 +155,9 @@ def test_unroll_errors():
                                          r"input_sequence entry must be \[B, T, ...\], got "
                                          r"shapes \[\(3,\)\]"):
         apply({}, None, jnp.ones([3]), time_major=False)
+    with pytest.raises(ValueError, match="dynamic_unroll: every input_sequence entry needs a "
+                                         "time axis, got a scalar"):
+        apply({}, None, (jnp.ones([3]), jnp.float32(1)))
     with pytest.raises(ValueError, match="dynamic_unroll: input_sequence has no arrays"):
         apply({}, None, {})
     with pytest.raises(ValueError, match="static_unroll: input_sequence has zero time steps"):

@@ -71,9 +71,7 @@ class ResetCore(RNNCore):
                 f"{self.module_name}: should_reset needs a batch axis, got "
                 f"{jax.tree.map(jnp.shape, should_reset)}."
             )
-        if jax.tree.structure(should_reset).num_leaves == 1 and not isinstance(
-            should_reset, (list, tuple, dict)
-        ):
+        if len(reset_leaves) == 1 and not isinstance(should_reset, (list, tuple, dict)):
             should_reset = jax.tree.map(lambda _: should_reset, state)
         batch_size = jnp.shape(reset_leaves[0])[0]
         initial_state = self.core.initial_state(batch_size)

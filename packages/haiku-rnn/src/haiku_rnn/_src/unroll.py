@@ -20,9 +20,9 @@ def _num_steps(caller: str, input_sequence: Any) -> int:
     leaves = jax.tree.leaves(input_sequence)
     if not leaves:
         raise ValueError(f"{caller}: input_sequence has no arrays to unroll over.")
-    lengths = {jnp.shape(x)[0] if jnp.ndim(x) else None for x in leaves}
-    if None in lengths:
+    if any(jnp.ndim(x) == 0 for x in leaves):
         raise ValueError(f"{caller}: every input_sequence entry needs a time axis, got a scalar.")
+    lengths = {jnp.shape(x)[0] for x in leaves}
     if len(lengths) != 1:
         shapes = [jnp.shape(x) for x in leaves]
         raise ValueError(
