@@ -155,6 +155,17 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
     *_from("haiku.config", "haiku._src.config", "context", "set"),
     *_from("haiku.testing", "haiku._src.testing", "transform_and_run"),
     *_from(
+        "haiku.testing",
+        "haiku._src.conformance",
+        "check_module",
+        "ModuleExample",
+        "ConformanceReport",
+        "ConformanceError",
+        "CONFORMANCE_CHECKS",
+        "conformance_examples",
+        "describe_tree",
+    ),
+    *_from(
         "haiku.mixed_precision",
         "haiku._src.mixed_precision",
         "set_policy",

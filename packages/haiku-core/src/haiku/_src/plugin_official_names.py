@@ -80,7 +80,11 @@ _TABLE: dict[Distribution, dict[str, str]] = {
             to_immutable_dict to_mutable_dict traverse tree_bytes tree_size
         """,
         "haiku.config": "context set",
-        "haiku.testing": "transform_and_run",
+        # check_module and its companions: haiku-core's conformance kit (not in dm-haiku).
+        "haiku.testing": """
+            transform_and_run check_module ModuleExample ConformanceReport
+            ConformanceError CONFORMANCE_CHECKS conformance_examples describe_tree
+        """,
         "haiku.mixed_precision": """
             set_policy current_policy get_policy clear_policy push_policy
         """,

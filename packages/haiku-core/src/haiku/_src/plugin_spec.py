@@ -91,3 +91,29 @@ class HaikuHookSpecs:
         ``from haiku.contrib import Scale`` import ``my_pkg._src.scale`` on
         first use.
         """
+
+    @hookspec
+    def haiku_conformance_examples(self) -> list:
+        """Returns the plugin's modules as conformance-kit examples.
+
+        Each item is a :class:`haiku.testing.ModuleExample`: a factory that
+        builds and calls the module, tiny inputs, and the checks that do not
+        apply (with the reason). :func:`haiku.testing.conformance_examples`
+        collects them from every loaded plugin, so one test can run
+        :func:`haiku.testing.check_module` over every installed module. Import
+        jax and your modules inside the hook, not at the top of the plugin
+        module, so that ``import haiku`` stays cheap.
+
+        Example, in a plugin module:
+
+        >>> from haiku.plugins import hookimpl
+        >>> @hookimpl
+        ... def haiku_conformance_examples():
+        ...     import haiku as hk
+        ...     import numpy as np
+        ...     from my_pkg._src.scale import Scale
+        ...     return [hk.testing.ModuleExample(
+        ...         "Scale", lambda x: Scale()(x), (np.ones([2], np.float32),),
+        ...         policy_classes=(Scale,))]
+        """
+        raise NotImplementedError  # a specification: plugins implement it

@@ -1,0 +1,779 @@
+"""The conformance kit: checks that a module behaves like every Haiku module.
+
+:func:`check_module` runs a function that builds and calls modules (the
+*factory*) through ``hk.transform_with_state`` and checks, on tiny example
+inputs, the guarantees Haiku's own modules give: deterministic and pure
+``init``/``apply``, ``jax.jit``, ``jax.vmap`` of ``apply``, ``jax.grad``,
+``hk.remat``, ``jax.eval_shape``/``hk.eval_shape``, a bfloat16
+mixed-precision policy, identity interceptors, and a golden file of the
+parameter and state tree (names, order, shapes, dtypes).
+
+Plugins describe their modules as :class:`ModuleExample` objects and return
+them from the ``haiku_conformance_examples`` hook (see
+:class:`haiku.plugins.HaikuHookSpecs`); :func:`conformance_examples` collects
+them from every loaded plugin, so one test can run the kit over every
+installed module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "CONFORMANCE_CHECKS",
+    "ConformanceError",
+    "ConformanceReport",
+    "ModuleExample",
+    "check_module",
+    "conformance_examples",
+    "describe_tree",
+]
+
+CONFORMANCE_CHECKS: tuple[str, ...] = (
+    "determinism",
+    "purity",
+    "jit",
+    "vmap",
+    "grad",
+    "remat",
+    "eval_shape",
+    "mixed_precision",
+    "interceptors",
+    "golden",
+)
+"""The names of the checks :func:`check_module` runs, in the order it runs them.
+
+- ``determinism``: ``init`` twice (two transforms of the factory, one key)
+  gives bit-identical trees; ``apply`` twice gives bit-identical outputs and
+  state.
+- ``purity``: no Haiku frame, interceptor or policy is left behind; NumPy
+  inputs and the params/state passed to ``apply`` are not mutated; a module
+  that does not declare ``apply_rng`` runs with ``rng=None``.
+- ``jit``: ``jax.jit`` of ``init`` and ``apply`` agree with eager runs.
+- ``vmap``: ``jax.vmap`` of ``apply`` over a stack of two inputs agrees with
+  two separate applies (params, state and key shared).
+- ``grad``: ``jax.grad`` of the sum of the outputs w.r.t. the params and the
+  floating inputs has the params' structure and dtypes and is finite.
+- ``remat``: the factory wrapped in ``hk.remat`` creates the same tree and
+  gives the same outputs and gradients.
+- ``eval_shape``: ``jax.eval_shape`` of ``init``/``apply`` and ``hk.eval_shape``
+  of the factory inside a transform give the real shapes and dtypes.
+- ``mixed_precision``: with ``params=float32,compute=bfloat16,output=float32``
+  pushed for the example's ``policy_classes``, floating params and outputs
+  are float32 and the outputs are close to the float32 ones.
+- ``interceptors``: an identity ``custom_creator``, ``custom_getter`` (params
+  and state) and ``intercept_methods`` leave params, state and outputs
+  bit-identical, and each of them runs.
+- ``golden``: the tree's names, order, shapes and dtypes equal a JSON file.
+"""
+
+UPDATE_GOLDEN_ENV = "HAIKU_CONFORMANCE_UPDATE_GOLDEN"
+"""Set to ``1`` to (re)write golden files instead of comparing with them."""
+
+_BF16_POLICY = "params=float32,compute=bfloat16,output=float32"
+
+
+class ConformanceError(AssertionError):
+    """A module failed one or more conformance checks.
+
+    The message names the example and, for each failed check, what differed.
+    ``failures`` maps each failed check to its message.
+    """
+
+    def __init__(self, name: str, failures: Mapping[str, str]):
+        self.failures = dict(failures)
+        lines = [f"{name!r} failed {len(failures)} conformance check(s):"]
+        lines += [f"- {check}: {message}" for check, message in failures.items()]
+        super().__init__("\n".join(lines))
+
+
+@dataclasses.dataclass(frozen=True)
+class ConformanceReport:
+    """What :func:`check_module` did for one module (returned when all passed).
+
+    Attributes:
+      name: The example's name.
+      passed: The checks that ran and passed, in order.
+      not_applicable: ``{check: reason}`` for the checks the example declared
+        not applicable.
+      not_run: ``{check: reason}`` for checks left out for another reason
+        (not requested, or no golden file given).
+    """
+
+    name: str
+    passed: tuple[str, ...]
+    not_applicable: Mapping[str, str]
+    not_run: Mapping[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleExample:
+    """One module (or small network) to run through the conformance kit.
+
+    Attributes:
+      name: A unique name within its plugin, used for the golden file
+        (``<golden_dir>/<name>.json``), e.g. ``"Conv2D"`` or ``"LSTM_unroll"``.
+      fn: The factory: builds modules and calls them on ``*inputs``; run
+        inside ``hk.transform_with_state``. Close over constructor arguments
+        and call options such as ``is_training``.
+      inputs: Example inputs (arrays; keep them tiny). Each gets a leading
+        axis of two for the ``vmap`` check.
+      policy_classes: Module classes that get the bfloat16 policy in the
+        ``mixed_precision`` check (usually the class under test).
+      apply_rng: Whether ``apply`` needs a key (e.g. dropout). If false,
+        ``apply`` runs with ``rng=None``.
+      not_applicable: ``{check: reason}`` for checks that do not apply to
+        this module; the reason is required and reported.
+      rtol: Relative tolerance of the ``jit``, ``vmap`` and ``remat`` checks.
+      atol: Absolute tolerance of those checks.
+      bf16_tolerance: Largest error of the bfloat16 outputs relative to the
+        largest float32 output (``mixed_precision`` check).
+      plugin: The plugin that registered the example (set by
+        :func:`conformance_examples`).
+
+    Example:
+
+    >>> ex = hk.testing.ModuleExample(
+    ...     "Scale", lambda x: x * hk.get_parameter("s", [], init=jnp.ones),
+    ...     (np.ones([2], np.float32),),
+    ...     not_applicable={"mixed_precision": "no module class",
+    ...                     "interceptors": "no module method to intercept"})
+    >>> ex.check().passed
+    ('determinism', 'purity', 'jit', 'vmap', 'grad', 'remat', 'eval_shape')
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    inputs: tuple[Any, ...]
+    policy_classes: tuple[type, ...] = ()
+    apply_rng: bool = False
+    not_applicable: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    rtol: float = 1e-5
+    atol: float = 1e-5
+    bf16_tolerance: float = 0.05
+    plugin: str | None = None
+
+    def check(
+        self,
+        golden_dir: str | os.PathLike[str] | None = None,
+        *,
+        checks: Sequence[str] | None = None,
+        update_golden: bool | None = None,
+    ) -> ConformanceReport:
+        """Runs :func:`check_module` on this example.
+
+        Args:
+          golden_dir: Folder of the golden files; this example's is
+            ``<golden_dir>/<name>.json``. None: no golden check.
+          checks: Only these checks (default: all of
+            :data:`CONFORMANCE_CHECKS`).
+          update_golden: Write the golden file instead of comparing (default:
+            ``HAIKU_CONFORMANCE_UPDATE_GOLDEN=1`` in the environment).
+
+        Returns:
+          The :class:`ConformanceReport`.
+        """
+        golden = None if golden_dir is None else Path(golden_dir) / f"{self.name}.json"
+        return check_module(
+            self.fn,
+            *self.inputs,
+            name=self.name,
+            golden=golden,
+            policy_classes=self.policy_classes,
+            apply_rng=self.apply_rng,
+            not_applicable=self.not_applicable,
+            checks=checks,
+            update_golden=update_golden,
+            rtol=self.rtol,
+            atol=self.atol,
+            bf16_tolerance=self.bf16_tolerance,
+        )
+
+
+# -- tree helpers ---------------------------------------------------------------
+
+
+def describe_tree(params: Mapping[str, Any], state: Mapping[str, Any] | None = None) -> dict:
+    """The golden-file description of a params (and state) tree.
+
+    ``{"params": {module: {name: "dtype[shape]"}}, "state": {...}}``, in the
+    trees' order. Works on arrays and on ``jax.ShapeDtypeStruct`` leaves.
+
+    >>> f = hk.transform(lambda x: hk.Linear(2)(x))
+    >>> params = f.init(jax.random.PRNGKey(0), jnp.ones([1, 3]))
+    >>> hk.testing.describe_tree(params)
+    {'params': {'linear': {'w': 'float32[3, 2]', 'b': 'float32[2]'}}, 'state': {}}
+    """
+
+    def section(tree: Mapping[str, Any] | None) -> dict:
+        return {
+            module: {
+                name: f"{jnp.dtype(value.dtype).name}{list(value.shape)}"
+                for name, value in bundle.items()
+            }
+            for module, bundle in (tree or {}).items()
+        }
+
+    return {"params": section(params), "state": section(state)}
+
+
+def _leaves_with_paths(tree: Any) -> list[tuple[str, Any]]:
+    flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+    return [(jax.tree_util.keystr(path), leaf) for path, leaf in flat]
+
+
+def _structure(tree: Any) -> str:
+    return str(jax.tree_util.tree_structure(tree))
+
+
+def _compare(what: str, actual: Any, expected: Any, *, exact: bool, rtol: float = 0.0,
+             atol: float = 0.0) -> None:
+    """Raises ``AssertionError`` naming the first leaf that differs."""
+    if _structure(actual) != _structure(expected):
+        raise AssertionError(
+            f"{what}: tree structure differs: {_structure(actual)} != {_structure(expected)}")
+    for (path, a), (_, e) in zip(_leaves_with_paths(actual), _leaves_with_paths(expected)):
+        a_arr, e_arr = np.asarray(a), np.asarray(e)
+        if a_arr.shape != e_arr.shape or a_arr.dtype != e_arr.dtype:
+            raise AssertionError(
+                f"{what}{path}: {a_arr.dtype}{list(a_arr.shape)} != "
+                f"{e_arr.dtype}{list(e_arr.shape)}")
+        if exact:
+            if not np.array_equal(a_arr, e_arr, equal_nan=True):
+                raise AssertionError(f"{what}{path}: values differ (expected bit-identical)")
+        else:
+            a64 = a_arr.astype(np.float64) if a_arr.dtype.kind in "fc" else a_arr
+            e64 = e_arr.astype(np.float64) if e_arr.dtype.kind in "fc" else e_arr
+            if not np.allclose(a64, e64, rtol=rtol, atol=atol, equal_nan=True):
+                err = np.max(np.abs(a64 - e64)) if a_arr.size else 0.0
+                raise AssertionError(
+                    f"{what}{path}: max abs difference {err:.3g} > atol={atol}, rtol={rtol}")
+
+
+def _compare_shapes(what: str, actual: Any, expected: Any) -> None:
+    if _structure(actual) != _structure(expected):
+        raise AssertionError(
+            f"{what}: tree structure differs: {_structure(actual)} != {_structure(expected)}")
+    for (path, a), (_, e) in zip(_leaves_with_paths(actual), _leaves_with_paths(expected)):
+        if tuple(a.shape) != tuple(e.shape) or jnp.dtype(a.dtype) != jnp.dtype(e.dtype):
+            raise AssertionError(
+                f"{what}{path}: {jnp.dtype(a.dtype).name}{list(a.shape)} != "
+                f"{jnp.dtype(e.dtype).name}{list(e.shape)}")
+
+
+def _is_float(x: Any) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jnp.floating)
+
+
+def _float_sum(tree: Any) -> jax.Array:
+    leaves = [jnp.sum(leaf.astype(jnp.float32)) for leaf in jax.tree_util.tree_leaves(tree)
+              if _is_float(leaf)]
+    return sum(leaves, jnp.zeros([], jnp.float32))
+
+
+def _second_example(x: Any) -> Any:
+    """A second input for the vmap stack: floats are changed, others kept."""
+    x = np.asarray(x)
+    if x.dtype.kind == "f":
+        return (x * 0.5 + 0.25).astype(x.dtype)
+    return x
+
+
+def _copy(tree: Any) -> Any:
+    return jax.tree_util.tree_map(lambda x: np.array(x, copy=True), tree)
+
+
+# -- the kit ----------------------------------------------------------------------
+
+
+class _Run:
+    """The example transformed once, with the baseline results every check reuses.
+
+    The baseline runs eagerly. The jit, vmap, grad, remat and mixed-precision
+    checks share one ``jax.jit`` compilation (:meth:`compiled`), which keeps
+    the kit cheap: compiling dominates the cost of tiny modules.
+    """
+
+    def __init__(self, fn, inputs, apply_rng: bool, seed: int, options: dict,
+                 checks: Sequence[str]):
+        from haiku._src.transform import transform_with_state
+
+        self.fn = fn
+        self.inputs = tuple(inputs)
+        self.key = jax.random.PRNGKey(seed)
+        self.apply_key = jax.random.PRNGKey(seed + 1) if apply_rng else None
+        self.options = options
+        self.checks = tuple(checks)
+        self.context = _context()
+        self.f = transform_with_state(fn)
+        self.params, self.state = self.f.init(self.key, *self.inputs)
+        self.out, self.new_state = self.f.apply(self.params, self.state, self.apply_key,
+                                                *self.inputs)
+        self._compiled: dict[str, Any] | None = None
+        self._compile_errors: dict[str, BaseException] = {}
+
+    def transformed(self, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]):
+        from haiku._src.transform import transform_with_state
+
+        return transform_with_state(wrap(self.fn))
+
+    def run(self, f) -> tuple[Any, Any, Any, Any]:
+        params, state = f.init(self.key, *self.inputs)
+        out, new_state = f.apply(params, state, self.apply_key, *self.inputs)
+        return params, state, out, new_state
+
+    def _parts(self) -> dict[str, Callable[..., Any]]:
+        """``{check: traced function of (key, apply_key, params, state, inputs, second)}``."""
+        from haiku._src.mixed_precision import push_policy
+        from haiku._src.stateful_transforms import remat
+
+        f = self.f
+        remat_f = self.transformed(lambda fn: (lambda *args: remat(fn)(*args)))
+        parts: dict[str, Callable[..., Any]] = {}
+
+        def jit_part(key, apply_key, params, state, inputs, second):
+            return f.init(key, *inputs), f.apply(params, state, apply_key, *inputs)
+
+        def vmap_part(key, apply_key, params, state, inputs, second):
+            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
+                            for a, b in zip(inputs, second))
+            in_axes = (None, None, None) + (0,) * len(stacked)
+            batched = jax.vmap(f.apply, in_axes=in_axes)(params, state, apply_key, *stacked)
+            return batched, f.apply(params, state, apply_key, *second)
+
+        def grad_part(key, apply_key, params, state, inputs, second):
+            return _grads(f, params, state, apply_key, inputs)
+
+        def remat_part(key, apply_key, params, state, inputs, second):
+            return (remat_f.init(key, *inputs),
+                    remat_f.apply(params, state, apply_key, *inputs),
+                    _grads(remat_f, params, state, apply_key, inputs),
+                    _grads(f, params, state, apply_key, inputs))
+
+        def mixed_precision_part(key, apply_key, params, state, inputs, second):
+            import jmp
+
+            policy = jmp.get_policy(_BF16_POLICY)
+            with contextlib.ExitStack() as stack:
+                for cls in self.options["policy_classes"]:
+                    stack.enter_context(push_policy(cls, policy))
+                mp_params, mp_state = f.init(key, *inputs)
+                return mp_params, f.apply(mp_params, mp_state, apply_key, *inputs)
+
+        all_parts = {"jit": jit_part, "vmap": vmap_part, "grad": grad_part,
+                     "remat": remat_part, "mixed_precision": mixed_precision_part}
+        for check, part in all_parts.items():
+            if check in self.checks:
+                parts[check] = part
+        return parts
+
+    def compiled(self, check: str) -> Any:
+        """The result of ``check``'s part, computed under ``jax.jit``."""
+        if self._compiled is None:
+            parts = self._parts()
+            second = tuple(_second_example(x) for x in self.inputs)
+            args = (self.key, self.apply_key, self.params, self.state, self.inputs, second)
+
+            def together(*args):
+                return {check: part(*args) for check, part in parts.items()}
+
+            try:
+                self._compiled = jax.jit(together)(*args)
+            except Exception:
+                # Compile the parts one by one to tell which check fails.
+                self._compiled = {}
+                for name, part in parts.items():
+                    try:
+                        self._compiled[name] = jax.jit(part)(*args)
+                    except Exception as e:  # reported by the check
+                        self._compile_errors[name] = e
+        if check in self._compile_errors:
+            raise self._compile_errors[check]
+        return self._compiled[check]
+
+
+def _context() -> tuple[Any, Any, Any]:
+    """Haiku's context-local stacks (frames, interceptors, policy) right now."""
+    from haiku._src import base, interception, mixed_precision
+
+    return base._FRAMES.get(), interception.interceptors.get(), mixed_precision.current_policy()
+
+
+def _grads(f, params, state, apply_key, inputs):
+    """Gradient of the sum of the outputs w.r.t. the params and the floating inputs."""
+    float_args = tuple(i for i, x in enumerate(inputs) if _is_float(x))
+
+    def loss(params, float_inputs):
+        all_inputs = list(inputs)
+        for i, x in zip(float_args, float_inputs):
+            all_inputs[i] = x
+        out, _ = f.apply(params, state, apply_key, *all_inputs)
+        return _float_sum(out)
+
+    float_inputs = tuple(jnp.asarray(inputs[i]) for i in float_args)
+    return jax.grad(loss, argnums=(0, 1))(params, float_inputs)
+
+
+def _check_determinism(run: _Run, ex: dict) -> None:
+    # A second transform of the same factory: module numbering starts afresh.
+    params, state, out, new_state = run.run(run.transformed(lambda fn: fn))
+    _compare("init params (second transform)", params, run.params, exact=True)
+    _compare("init state (second transform)", state, run.state, exact=True)
+    _compare("apply output (second run)", out, run.out, exact=True)
+    _compare("apply state (second run)", new_state, run.new_state, exact=True)
+    if list(params) != list(run.params) or list(state) != list(run.state):
+        raise AssertionError(f"module order differs: {list(params)} != {list(run.params)}")
+
+
+def _check_purity(run: _Run, ex: dict) -> None:
+    from haiku._src import base, interception, mixed_precision
+
+    before = run.context
+    if base._FRAMES.get() != before[0]:
+        raise AssertionError("a Haiku frame is left after init/apply")
+    if interception.interceptors.get() != before[1]:
+        raise AssertionError("a method interceptor is left after init/apply")
+    if mixed_precision.current_policy() is not before[2]:
+        raise AssertionError("a mixed-precision policy is left after init/apply")
+    params, state = _copy(run.params), _copy(run.state)
+    inputs = _copy(run.inputs)
+    run.f.apply(run.params, run.state, run.apply_key, *run.inputs)
+    _compare("params after apply", run.params, params, exact=True)
+    _compare("state after apply", run.state, state, exact=True)
+    _compare("inputs after init/apply", run.inputs, inputs, exact=True)
+
+
+def _check_jit(run: _Run, ex: dict) -> None:
+    tol = dict(rtol=ex["rtol"], atol=ex["atol"])
+    (params, state), (out, new_state) = run.compiled("jit")
+    _compare("jit(init) params", params, run.params, exact=False, **tol)
+    _compare("jit(init) state", state, run.state, exact=False, **tol)
+    _compare("jit(apply) output", out, run.out, exact=False, **tol)
+    _compare("jit(apply) state", new_state, run.new_state, exact=False, **tol)
+
+
+def _check_vmap(run: _Run, ex: dict) -> None:
+    tol = dict(rtol=ex["rtol"], atol=ex["atol"])
+    batched, other = run.compiled("vmap")
+    expected = jax.tree_util.tree_map(lambda a, b: np.stack([np.asarray(a), np.asarray(b)]),
+                                      (run.out, run.new_state), other)
+    _compare("vmap(apply) (output, state) vs. two applies", batched, expected, exact=False,
+             **tol)
+
+
+def _check_grad(run: _Run, ex: dict) -> None:
+    grads = run.compiled("grad")
+    _compare_shapes("grad w.r.t. params", grads[0], run.params)
+    for path, leaf in _leaves_with_paths(grads):
+        if not np.all(np.isfinite(np.asarray(leaf, np.float64))):
+            raise AssertionError(f"grad{path} is not finite")
+
+
+def _check_remat(run: _Run, ex: dict) -> None:
+    tol = dict(rtol=ex["rtol"], atol=ex["atol"])
+    (params, state), (out, new_state), remat_grads, grads = run.compiled("remat")
+    _compare("remat init params", params, run.params, exact=False, **tol)
+    _compare("remat init state", state, run.state, exact=False, **tol)
+    _compare("remat apply output", out, run.out, exact=False, **tol)
+    _compare("remat apply state", new_state, run.new_state, exact=False, **tol)
+    _compare("remat grad", remat_grads, grads, exact=False, **tol)
+
+
+def _check_eval_shape(run: _Run, ex: dict) -> None:
+    from haiku._src.stateful_transforms import eval_shape
+
+    _compare_shapes("jax.eval_shape(init)", jax.eval_shape(run.f.init, run.key, *run.inputs),
+                    (run.params, run.state))
+    _compare_shapes(
+        "jax.eval_shape(apply)",
+        jax.eval_shape(run.f.apply, run.params, run.state, run.apply_key, *run.inputs),
+        (run.out, run.new_state))
+    f = run.transformed(lambda fn: (lambda *args: eval_shape(fn, *args)))
+    shapes, _ = f.apply(run.params, run.state, run.apply_key, *run.inputs)
+    _compare_shapes("hk.eval_shape inside apply", shapes, run.out)
+
+
+def _check_mixed_precision(run: _Run, ex: dict) -> None:
+    if not ex["policy_classes"]:
+        raise AssertionError(
+            "no policy_classes given: name the module classes that get the policy, or "
+            "declare the check not applicable with a reason")
+    params, (out, _) = run.compiled("mixed_precision")
+    for path, leaf in _leaves_with_paths(params):
+        if _is_float(leaf) and leaf.dtype != jnp.float32:
+            raise AssertionError(f"param {path} is {leaf.dtype}, the policy says float32")
+    for path, leaf in _leaves_with_paths(out):
+        if _is_float(leaf) and leaf.dtype != jnp.float32:
+            raise AssertionError(f"output {path} is {leaf.dtype}, the policy says float32")
+    for (path, a), (_, e) in zip(_leaves_with_paths(out), _leaves_with_paths(run.out)):
+        if not _is_float(e) or not np.size(e):
+            continue
+        a64, e64 = np.asarray(a, np.float64), np.asarray(e, np.float64)
+        scale = max(float(np.max(np.abs(e64))), 1e-3)
+        err = float(np.max(np.abs(a64 - e64))) / scale
+        if not err <= ex["bf16_tolerance"]:
+            raise AssertionError(
+                f"output{path}: bfloat16 error {err:.3g} of the largest float32 output > "
+                f"{ex['bf16_tolerance']}")
+
+
+def _check_interceptors(run: _Run, ex: dict) -> None:
+    from haiku._src.interception import custom_creator, custom_getter, intercept_methods
+
+    counts = {"param creator": 0, "state creator": 0, "param getter": 0, "state getter": 0,
+              "method": 0}
+
+    def creator(kind):
+        def creator(next_creator, shape, dtype, init, context):
+            counts[kind] += 1
+            return next_creator(shape, dtype, init)
+        return creator
+
+    def getter(kind):
+        def getter(next_getter, value, context):
+            counts[kind] += 1
+            return next_getter(value)
+        return getter
+
+    def method(next_fun, args, kwargs, context):
+        counts["method"] += 1
+        return next_fun(*args, **kwargs)
+
+    def wrap(fn):
+        def wrapped(*args):
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(custom_creator(creator("param creator")))
+                stack.enter_context(
+                    custom_creator(creator("state creator"), params=False, state=True))
+                stack.enter_context(custom_getter(getter("param getter")))
+                stack.enter_context(
+                    custom_getter(getter("state getter"), params=False, state=True))
+                stack.enter_context(intercept_methods(method))
+                return fn(*args)
+        return wrapped
+
+    params, state = run.transformed(wrap).init(run.key, *run.inputs)
+    created = dict(counts)
+    counts.update({k: 0 for k in counts})
+    out, new_state = run.transformed(wrap).apply(run.params, run.state, run.apply_key,
+                                                 *run.inputs)
+    _compare("init params with identity interceptors", params, run.params, exact=True)
+    _compare("init state with identity interceptors", state, run.state, exact=True)
+    _compare("apply output with identity interceptors", out, run.out, exact=True)
+    _compare("apply state with identity interceptors", new_state, run.new_state, exact=True)
+    n_params = len(jax.tree_util.tree_leaves(run.params))
+    n_state = len(jax.tree_util.tree_leaves(run.state))
+    if created["param creator"] != n_params:
+        raise AssertionError(f"the custom creator ran {created['param creator']} times for "
+                             f"{n_params} params")
+    # State may be created by hk.set_state, which runs no creator.
+    if n_state and not created["state creator"] and not counts["state getter"]:
+        raise AssertionError(f"no custom creator or getter saw any of the {n_state} state")
+    if counts["param getter"] < n_params:
+        raise AssertionError(f"the custom getter ran {counts['param getter']} times for "
+                             f"{n_params} params")
+    if counts["method"] == 0:
+        raise AssertionError("the method interceptor saw no module method call")
+
+
+def _check_golden(run: _Run, ex: dict) -> None:
+    path: Path = ex["golden"]
+    actual = describe_tree(run.params, run.state)
+    if ex["update_golden"]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(actual, indent=2) + "\n")
+        return
+    if not path.exists():
+        raise AssertionError(
+            f"no golden file {path}; write it with update_golden=True or "
+            f"{UPDATE_GOLDEN_ENV}=1")
+    expected = json.loads(path.read_text())
+    for section in ("params", "state"):
+        a = [(m, list(bundle.items())) for m, bundle in actual[section].items()]
+        e = [(m, list(bundle.items())) for m, bundle in expected.get(section, {}).items()]
+        if a != e:
+            raise AssertionError(
+                f"{section} tree differs from {path} (rewrite with {UPDATE_GOLDEN_ENV}=1 if "
+                f"intended):\n  actual:   {actual[section]}\n  expected: {expected.get(section)}")
+
+
+_CHECK_FUNCTIONS: dict[str, Callable[[_Run, dict], Any]] = {
+    "determinism": _check_determinism,
+    "purity": _check_purity,
+    "jit": _check_jit,
+    "vmap": _check_vmap,
+    "grad": _check_grad,
+    "remat": _check_remat,
+    "eval_shape": _check_eval_shape,
+    "mixed_precision": _check_mixed_precision,
+    "interceptors": _check_interceptors,
+    "golden": _check_golden,
+}
+
+
+def check_module(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    name: str | None = None,
+    golden: str | os.PathLike[str] | None = None,
+    policy_classes: Sequence[type] = (),
+    apply_rng: bool = False,
+    not_applicable: Mapping[str, str] | None = None,
+    checks: Sequence[str] | None = None,
+    update_golden: bool | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    bf16_tolerance: float = 0.05,
+    seed: int = 0,
+) -> ConformanceReport:
+    """Checks that a module factory behaves like every Haiku module.
+
+    ``fn`` builds modules and calls them on ``*inputs``; it is transformed
+    with ``hk.transform_with_state``, so stateful modules (``hk.BatchNorm``)
+    and modules that need a key in ``apply`` (``apply_rng=True``) work. The
+    checks are listed in :data:`CONFORMANCE_CHECKS`; every check runs, and
+    all failures are reported together.
+
+    >>> class Scale(hk.Module):
+    ...   def __call__(self, x):
+    ...     return x * hk.get_parameter("scale", [], x.dtype, init=jnp.ones)
+    >>> report = hk.testing.check_module(
+    ...     lambda x: Scale()(x), np.ones([3], np.float32), policy_classes=(Scale,))
+    >>> report.passed[:3], report.not_run
+    (('determinism', 'purity', 'jit'), {'golden': 'no golden file given'})
+
+    A check that cannot apply is declared, with the reason, never skipped
+    silently:
+
+    >>> report = hk.testing.check_module(
+    ...     lambda x: Scale()(x), np.ones([3], np.float32),
+    ...     not_applicable={"mixed_precision": "tested elsewhere"})
+    >>> report.not_applicable
+    {'mixed_precision': 'tested elsewhere'}
+
+    Args:
+      fn: The factory, run inside ``hk.transform_with_state``.
+      *inputs: Tiny example inputs (arrays).
+      name: The name used in messages (default: ``fn``'s name).
+      golden: Path of the JSON golden file of the params/state tree. None: no
+        golden check.
+      policy_classes: Module classes that get a
+        ``params=float32,compute=bfloat16,output=float32`` policy in the
+        ``mixed_precision`` check.
+      apply_rng: Whether ``apply`` needs a key; if false it gets ``None``.
+      not_applicable: ``{check: reason}`` for checks that do not apply.
+      checks: Run only these checks (default: all).
+      update_golden: Write the golden file instead of comparing with it
+        (default: whether ``HAIKU_CONFORMANCE_UPDATE_GOLDEN=1``).
+      rtol: Relative tolerance of the jit/vmap/remat comparisons.
+      atol: Absolute tolerance of those comparisons.
+      bf16_tolerance: Largest bfloat16 output error, relative to the largest
+        float32 output.
+      seed: Seed of the init (and apply) keys.
+
+    Returns:
+      A :class:`ConformanceReport` when every check passed.
+
+    Raises:
+      ConformanceError: Listing every failed check and what differed.
+      ValueError: For an unknown check name or a declaration without a reason.
+    """
+    name = name or getattr(fn, "__name__", repr(fn))
+    not_applicable = dict(not_applicable or {})
+    requested = tuple(CONFORMANCE_CHECKS if checks is None else checks)
+    for check in (*requested, *not_applicable):
+        if check not in CONFORMANCE_CHECKS:
+            raise ValueError(f"{name}: unknown conformance check {check!r}; "
+                             f"known: {', '.join(CONFORMANCE_CHECKS)}")
+    for check, reason in not_applicable.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"{name}: check {check!r} is declared not applicable without a reason")
+    if update_golden is None:
+        update_golden = os.environ.get(UPDATE_GOLDEN_ENV, "") == "1"
+    options = {
+        "rtol": rtol,
+        "atol": atol,
+        "bf16_tolerance": bf16_tolerance,
+        "policy_classes": tuple(policy_classes),
+        "golden": None if golden is None else Path(golden),
+        "update_golden": update_golden,
+    }
+    not_run = {c: "not requested" for c in CONFORMANCE_CHECKS if c not in requested}
+    if golden is None and "golden" in requested and "golden" not in not_applicable:
+        not_run["golden"] = "no golden file given"
+    to_run = [c for c in requested if c not in not_applicable and c not in not_run]
+    try:
+        run = _Run(fn, inputs, apply_rng, seed, options, to_run)
+    except Exception as e:
+        message = f"{type(e).__name__}: {e}"
+        if not apply_rng and "rng" in message.lower():
+            message += " (apply runs with rng=None: declare apply_rng=True if it needs a key)"
+        raise ConformanceError(name, {"init/apply": message}) from e
+    passed: list[str] = []
+    failures: dict[str, str] = {}
+    for check in to_run:
+        try:
+            _CHECK_FUNCTIONS[check](run, options)
+        except Exception as e:  # every check runs; all failures are reported
+            message = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
+            failures[check] = message
+        else:
+            passed.append(check)
+    if failures:
+        raise ConformanceError(name, failures)
+    return ConformanceReport(name, tuple(passed), not_applicable, not_run)
+
+
+def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExample]:
+    """The :class:`ModuleExample` objects of every loaded plugin.
+
+    Calls each plugin's ``haiku_conformance_examples`` hook (see
+    :class:`haiku.plugins.HaikuHookSpecs`), in plugin registration order, and
+    sets each example's ``plugin``.
+
+    >>> examples = hk.testing.conformance_examples()
+    >>> all(isinstance(e, hk.testing.ModuleExample) for e in examples)
+    True
+
+    Args:
+      plugins: Only the examples of these plugin names (default: all).
+
+    Returns:
+      The examples.
+
+    Raises:
+      ValueError: If a hook returns something that is not a ``ModuleExample``
+        or one plugin returns two examples with one name.
+    """
+    from haiku._src.plugin_registry import plugin_manager
+
+    wanted = None if plugins is None else set(plugins)
+    hook = plugin_manager().hook.haiku_conformance_examples
+    examples: list[ModuleExample] = []
+    # pluggy lists implementations last-registered first.
+    for impl in reversed(hook.get_hookimpls()):
+        if wanted is not None and impl.plugin_name not in wanted:
+            continue
+        seen: set[str] = set()
+        for example in impl.function() or ():
+            if not isinstance(example, ModuleExample):
+                raise ValueError(
+                    f"plugin {impl.plugin_name!r}: haiku_conformance_examples returned "
+                    f"{example!r}, not a haiku.testing.ModuleExample")
+            if example.name in seen:
+                raise ValueError(
+                    f"plugin {impl.plugin_name!r}: two conformance examples named "
+                    f"{example.name!r}")
+            seen.add(example.name)
+            examples.append(dataclasses.replace(example, plugin=impl.plugin_name))
+    return examples
