@@ -53,6 +53,10 @@ def haiku_register_exports(registry):
     registry.add_namespace("haiku.nets", "Full networks (hk.nets.MLP, hk.nets.ResNet50, ...).")
     for module, names in (
         ("mlp", ("MLP",)),
+        ("mobilenet", ("MobileNetV1",)),
+        ("resnet", ("ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152",
+                    "ResNet200")),
+        ("vector_quantizer", ("VectorQuantizer", "VectorQuantizerEMA")),
     ):
         for name in names:
             registry.add("haiku.nets", name, f"haiku_nets._src.{module}:{name}")
