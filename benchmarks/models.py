@@ -139,8 +139,8 @@ def lstm(hidden: int = 256, steps: int = 64, batch: int = 32, features: int = 12
             h = jax.nn.sigmoid(o) * jnp.tanh(c)
             return (h, c), h
 
-        zeros = jnp.zeros((xs.shape[1], hidden))
-        _, outputs = jax.lax.scan(step, (zeros, zeros), xs)
+        state = (jnp.zeros((xs.shape[1], hidden)), jnp.zeros((xs.shape[1], hidden)))
+        _, outputs = jax.lax.scan(step, state, xs)
         return jnp.mean(jnp.square(outputs))
 
     def data():
@@ -240,8 +240,10 @@ def transformer_stack(num_blocks: int = 12, batch: int = BATCH, seq: int = SEQ) 
         return {names[role]: p for role, p in stacked.items()}
 
     def jax_loss(params, x):
-        stacked = {role: params[n] for role, n in names.items()}
-        x, _ = jax.lax.scan(lambda x, p: (jax_block(p, x), None), x, stacked)
+        def body(x, p):
+            return jax_block({role: p[n] for role, n in names.items()}, x), None
+
+        x, _ = jax.lax.scan(body, x, {n: params[n] for n in names.values()})
         return jnp.mean(jnp.square(x))
 
     init, loss = _haiku(forward)

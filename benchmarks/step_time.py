@@ -1,0 +1,176 @@
+"""Compile time, jitted train-step time and eager init/apply time: haiku / plain JAX.
+
+For each model of ``models.py`` this measures, in one process, haiku against
+the same model written by hand in plain JAX, and prints ratios
+(``haiku / JAX``; below 1 means haiku is faster):
+
+``compile``
+  ``jax.jit(step).lower(...).compile()`` of the train step (forward,
+  backward, SGD), JAX's caches cleared before each compilation;
+``step``
+  the steady-state jitted train step (``block_until_ready``), each sample
+  the mean of ``--inner`` steps;
+``init_eager`` / ``apply_eager``
+  un-jitted ``init`` (haiku's runs the forward pass; the hand-written one only
+  draws the parameters) and un-jitted loss.
+
+Every figure is the median of ``--repeats`` samples taken interleaved
+(A B A B ...). The script also checks what it times: both losses are finite
+and equal on the same parameters, and reports whether the two train-step
+jaxprs are equal (printed text: variable names are canonical) and their
+equation counts. Results go to stdout, and with ``--out`` to
+``<out>.json`` and ``<out>.md``::
+
+    python benchmarks/step_time.py [--models mlp lstm transformer transformer_stack]
+        [--repeats 7] [--inner 5] [--blocks 12] [--out benchmarks/results/step_time]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import haiku as hk
+import jax
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import models  # noqa: E402
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(a: Callable[[], object], b: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Medians of ``repeats`` timings of ``a`` and ``b`` taken A B A B ..."""
+    ta, tb = [], []
+    for _ in range(repeats):
+        ta.append(_seconds(a))
+        tb.append(_seconds(b))
+    return statistics.median(ta), statistics.median(tb)
+
+
+def count_eqns(jaxpr) -> int:
+    """Equations of a closed jaxpr, counting those of nested jaxprs too."""
+    total = 0
+    for eqn in jaxpr.jaxpr.eqns:
+        total += 1
+        for sub in jax.core.jaxprs_in_params(eqn.params):
+            total += count_eqns(jax.extend.core.ClosedJaxpr(sub, ()))
+    return total
+
+
+def measure(model: models.Model, repeats: int, inner: int) -> dict[str, object]:
+    key = jax.random.PRNGKey(0)
+    batch = model.batch()
+    params = model.haiku_init(key, batch)
+    row: dict[str, object] = {"model": model.name}
+
+    # Correctness of what is timed: the same loss on the same parameters.
+    loss_hk, loss_jax = float(model.haiku_loss(params, batch)), float(model.jax_loss(params, batch))
+    if not (math.isfinite(loss_hk) and math.isfinite(loss_jax)):
+        raise AssertionError(f"{model.name}: non-finite loss {loss_hk} / {loss_jax}")
+    row["loss_equal"] = loss_hk == loss_jax
+    row["loss_rel_diff"] = abs(loss_hk - loss_jax) / max(abs(loss_jax), 1e-30)
+    if row["loss_rel_diff"] > 1e-5:
+        raise AssertionError(f"{model.name}: losses differ: haiku {loss_hk}, JAX {loss_jax}")
+
+    step_hk, step_jax = models.sgd_step(model.haiku_loss), models.sgd_step(model.jax_loss)
+    jaxpr_hk = jax.make_jaxpr(step_hk)(params, batch)
+    jaxpr_jax = jax.make_jaxpr(step_jax)(params, batch)
+    row["jaxpr_equal"] = str(jaxpr_hk) == str(jaxpr_jax)
+    row["eqns_haiku"], row["eqns_jax"] = count_eqns(jaxpr_hk), count_eqns(jaxpr_jax)
+
+    def compile_fn(step):
+        def run():
+            jax.clear_caches()
+            jax.jit(step).lower(params, batch).compile()
+        return run
+
+    a, b = interleaved(compile_fn(step_hk), compile_fn(step_jax), repeats)
+    row["compile_ratio"] = a / b
+
+    jit_hk, jit_jax = jax.jit(step_hk), jax.jit(step_jax)
+    jax.block_until_ready(jit_hk(params, batch))
+    jax.block_until_ready(jit_jax(params, batch))
+
+    def steps(fn):
+        def run():
+            for _ in range(inner):
+                out = fn(params, batch)
+            jax.block_until_ready(out)
+        return run
+
+    a, b = interleaved(steps(jit_hk), steps(jit_jax), repeats)
+    row["step_ratio"] = a / b
+
+    a, b = interleaved(lambda: jax.block_until_ready(model.haiku_init(key, batch)),
+                       lambda: jax.block_until_ready(model.jax_init(key, batch)), repeats)
+    row["init_eager_ratio"] = a / b
+    a, b = interleaved(lambda: jax.block_until_ready(model.haiku_loss(params, batch)),
+                       lambda: jax.block_until_ready(model.jax_loss(params, batch)), repeats)
+    row["apply_eager_ratio"] = a / b
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+
+
+COLUMNS = [("model", "model"), ("compile_ratio", "compile"), ("step_ratio", "jitted step"),
+           ("init_eager_ratio", "eager init"), ("apply_eager_ratio", "eager apply"),
+           ("jaxpr_equal", "step jaxprs equal"), ("eqns_haiku", "eqns haiku"),
+           ("eqns_jax", "eqns JAX"), ("loss_equal", "losses equal")]
+
+
+def markdown(rows: list[dict[str, object]], header: str) -> str:
+    lines = [header, "", "| " + " | ".join(title for _, title in COLUMNS) + " |",
+             "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(models.MODELS), choices=models.MODELS)
+    parser.add_argument("--blocks", type=int, default=12, help="Transformer blocks")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--inner", type=int, default=5, help="train steps per step sample")
+    parser.add_argument("--small", action="store_true", help="tiny sizes, to test this script")
+    parser.add_argument("--out", type=Path, help="write <out>.json and <out>.md")
+    args = parser.parse_args()
+    library = "dm-haiku" if getattr(hk, "__version__", "").startswith("0.0.") else "haiku"
+    sizes = {
+        "mlp": dict(width=32, batch=8) if args.small else {},
+        "lstm": dict(hidden=8, steps=5, batch=2, features=4) if args.small else {},
+        "transformer": dict(num_blocks=2, batch=1, seq=4) if args.small
+        else dict(num_blocks=args.blocks),
+        "transformer_stack": dict(num_blocks=2, batch=1, seq=4) if args.small
+        else dict(num_blocks=args.blocks),
+    }
+    header = (f"{library} / plain JAX (ratios, medians of {args.repeats} interleaved samples); "
+              f"jax {jax.__version__} on {jax.devices()[0].device_kind}, "
+              f"{platform.processor() or platform.machine()}")
+    print(header, flush=True)
+    rows = []
+    for name in args.models:
+        row = {"library": library, **measure(models.MODELS[name](**sizes[name]), args.repeats,
+                                             args.inner)}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    table = markdown(rows, header)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        args.out.with_suffix(".md").write_text(table)
+
+
+if __name__ == "__main__":
+    main()
