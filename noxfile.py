@@ -264,10 +264,19 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (not part of CI): haiku's Python-side cost as ratios to plain JAX."""
-    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"]])
+    """Benchmarks (not part of CI): haiku's costs as ratios to plain JAX.
+
+    trace_overhead.py (tracing cost; takes the posargs), step_time.py (compile,
+    jitted train step, eager init/apply of the MLP, LSTM and Transformers) and
+    transformer_layer_norm.py (XLA fusions of LayerNorm formulations; Flax rows
+    if Flax is installed), writing to benchmarks/results/.
+    """
+    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]])
     with session.chdir(ROOT):
         session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
+        session.run("python", "benchmarks/step_time.py", "--out", "benchmarks/results/step_time_haiku")
+        session.run("python", "benchmarks/transformer_layer_norm.py",
+                    "--json", "benchmarks/results/transformer_layer_norm_haiku.json")
 
 
 @nox.session(name="bench-dm-haiku")
@@ -276,3 +285,6 @@ def bench_dm_haiku(session: nox.Session) -> None:
     session.install("dm-haiku==0.0.17", "jax")
     with session.chdir(ROOT):
         session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
+        session.run("python", "benchmarks/step_time.py", "--out", "benchmarks/results/step_time_dm_haiku")
+        session.run("python", "benchmarks/transformer_layer_norm.py", "--only", "haiku",
+                    "--json", "benchmarks/results/transformer_layer_norm_dm_haiku.json")
