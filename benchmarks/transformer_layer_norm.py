@@ -200,6 +200,7 @@ def main() -> None:
               f"{row['forward_fusions']} | {row['compile_ratio_vs_var']:.2f} | "
               f"{'-' if diff is None else f'{diff:.1e}'} |")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
 
 
