@@ -213,7 +213,8 @@ def examples(session: nox.Session) -> None:
 
     Installed the README's way (``pip install -r examples/requirements.txt``);
     checks train_digits.py's summary, checkpoint restore and accuracy line,
-    and that examples/data_parallel.py's three loss curves agree.
+    that examples/data_parallel.py's three loss curves agree, and smoke-runs
+    the other examples (``SMOKE_EXAMPLES``) checking their key output lines.
     """
     with session.chdir(ROOT):
         session.install("-r", "examples/requirements.txt")
@@ -231,6 +232,38 @@ def examples(session: nox.Session) -> None:
         # Data-parallel training on 8 host devices: fails unless the single-device,
         # sharded-jit and pmap loss curves agree.
         session.run("python", "examples/data_parallel.py", "--steps", "3", "--cpu-devices", "8")
+        # The other examples, with tiny models and a few steps each.
+        for script, args, expected_lines in SMOKE_EXAMPLES:
+            output = session.run("python", f"examples/{script}", *args, silent=True)
+            print(output)
+            for expected in expected_lines:
+                if not re.search(expected, output, re.MULTILINE):
+                    session.error(f"examples/{script} printed no line matching {expected!r}")
+
+
+# (script, arguments, regular expressions its output must match), run by the
+# examples session: tiny models and step counts, to check each still runs.
+SMOKE_EXAMPLES = [
+    ("lstm_sequence.py", ["--steps", "5", "--hidden-size", "16", "--log-every", "5"],
+     [r"^step\s+5  loss \d+\.\d{4}  held-out accuracy 0\.\d{3}$",
+      r"^final held-out accuracy 0\.\d{4} \(360 sequences of 8 steps\)"]),
+    ("transformer_lm.py", ["--steps", "5", "--d-model", "16", "--heads", "2", "--seq-len", "16",
+                           "--log-every", "5", "--sample-length", "10"],
+     [r"^  blocks/multi_head_attention/query/w: \(2, 16, 16\)$", r"^step\s+5  loss \d+\.\d{4}$",
+      r"^greedy sample:\nBeautiful is[\s\S]{10}\nfinal loss \d+\.\d{4}"]),
+    ("vqvae_digits.py", ["--steps", "5", "--log-every", "5", "--num-embeddings", "8"],
+     [r"^step\s+5  recon loss \d+\.\d{4}  perplexity \d+\.\d$",
+      r"^held-out recon loss \d+\.\d{4} \(mean-image baseline \d\.\d{4}\), "
+      r"perplexity \d+\.\d of 8 codes"]),
+    ("mixed_precision.py", ["--epochs", "1", "--batch-size", "479"],
+     [r"^  digits_classifier/conv2_d \(Conv2D\): bf16\[479,8,8,1\] -> bf16\[479,8,8,32\]$",
+      r"^logits returned by apply: float32\[2, 10\]$", r"^parameters after training: float32$",
+      r"^held-out accuracy 0\.\d{4} with bfloat16 compute"]),
+    ("flax_interop.py", ["--steps", "5", "--log-every", "5"],
+     [r"^  \['flax_block/Conv_0'\]\['kernel'\]: \(3, 3, 1, 32\)$",
+      r"^  \['params'\]\['Module_0'\]\['mlp'\]\['~'\]\['linear_0'\]\['w'\]: \(512, 64\)$",
+      r"^\[haiku\] held-out accuracy 0\.\d{4}$", r"^\[flax\] held-out accuracy 0\.\d{4}$"]),
+]
 
 
 @nox.session

@@ -75,7 +75,8 @@ def shapes(tree) -> str:
 
 def train_haiku(args: argparse.Namespace, train: Split, test: Split) -> float:
     model = hk.transform_with_state(haiku_model)
-    params, state = model.init(jax.random.PRNGKey(args.seed), train.images[:1], True)
+    params, state = jax.jit(model.init, static_argnums=2)(
+        jax.random.PRNGKey(args.seed), train.images[:1], True)
     print(f"[haiku] Haiku params (the Flax block's under 'flax_block/'):\n{shapes(params)}")
     print(f"[haiku] Haiku state (the Flax batch_stats):\n{shapes(state)}")
 
@@ -91,7 +92,7 @@ def train_haiku(args: argparse.Namespace, train: Split, test: Split) -> float:
 
 def train_flax(args: argparse.Namespace, train: Split, test: Split) -> float:
     model = FlaxModel()
-    variables = model.init(jax.random.PRNGKey(args.seed), train.images[:1])
+    variables = jax.jit(model.init)(jax.random.PRNGKey(args.seed), train.images[:1])
     print(f"[flax] Flax variables (the Haiku MLP's in params['Module_0']):\n{shapes(variables)}")
 
     def loss_fn(variables, state, images, labels):

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> float:
 
     model = hk.without_apply_rng(hk.transform(
         lambda rows: sequence_classifier(rows, args.hidden_size)))
-    params = model.init(jax.random.PRNGKey(args.seed), train_x[:1])
+    params = jax.jit(model.init)(jax.random.PRNGKey(args.seed), train_x[:1])
     print(f"{hk.data_structures.tree_size(params):,} parameters: "
           + ", ".join(f"{name} {dict((k, v.shape) for k, v in p.items())}"
                       for name, p in params.items()))

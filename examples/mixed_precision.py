@@ -111,9 +111,11 @@ def main(argv: list[str] | None = None) -> float:
 
     key = jax.random.PRNGKey(args.seed)
     key, init_key = jax.random.split(key)
-    params, state = model.init(init_key, train.images[:1], is_training=True)
+    # Jitted: one compilation instead of many small eager ones.
+    params, state = jax.jit(model.init, static_argnums=2)(init_key, train.images[:1], True)
     print_dtypes(params, state, train.images[:args.batch_size])
-    logits, _ = model.apply(params, state, None, test.images[:2], is_training=False)
+    logits, _ = jax.jit(model.apply, static_argnums=4)(
+        params, state, None, test.images[:2], False)
     print(f"logits returned by apply: {logits.dtype}{list(logits.shape)}")
 
     steps_per_epoch = -(-len(train.labels) // args.batch_size)

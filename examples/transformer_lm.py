@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> float:
     model = hk.without_apply_rng(hk.transform(lambda tokens: transformer_lm(
         tokens, vocab_size=len(chars), d_model=args.d_model, num_heads=args.heads,
         num_layers=args.layers)))
-    params = model.init(jax.random.PRNGKey(args.seed), data[None, :args.seq_len])
+    params = jax.jit(model.init)(jax.random.PRNGKey(args.seed), data[None, :args.seq_len])
     print(f"{hk.data_structures.tree_size(params):,} parameters")
     for module_name, name, value in hk.data_structures.traverse(params):
         print(f"  {module_name}/{name}: {value.shape}")

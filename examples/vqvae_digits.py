@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> float:
 
     model = hk.transform_with_state(lambda x, is_training: VQVAE(
         args.embedding_dim, args.num_embeddings)(x, is_training))
-    params, state = model.init(jax.random.PRNGKey(args.seed), train_x[:args.batch_size], True)
+    params, state = jax.jit(model.init, static_argnums=2)(
+        jax.random.PRNGKey(args.seed), train_x[:args.batch_size], True)
     print(f"{hk.data_structures.tree_size(params):,} parameters; state (the codebook and its "
           f"moving averages): " + ", ".join(
               f"{m}/{n} {tuple(v.shape)}" for m, n, v in hk.data_structures.traverse(state)))
