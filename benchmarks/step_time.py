@@ -6,7 +6,8 @@ the same model written by hand in plain JAX, and prints ratios
 
 ``compile``
   ``jax.jit(step).lower(...).compile()`` of the train step (forward,
-  backward, SGD), JAX's caches cleared before each compilation;
+  backward, SGD), JAX's caches cleared before each compilation
+  (``--compile-repeats`` samples);
 ``step``
   the steady-state jitted train step (``block_until_ready``), each sample
   the mean of ``--inner`` steps;
@@ -22,7 +23,7 @@ equation counts. Results go to stdout, and with ``--out`` to
 ``<out>.json`` and ``<out>.md``::
 
     python benchmarks/step_time.py [--models mlp lstm transformer transformer_stack]
-        [--repeats 7] [--inner 5] [--blocks 12] [--out benchmarks/results/step_time]
+        [--repeats 7] [--compile-repeats 3] [--inner 5] [--blocks 12] [--out benchmarks/results/step_time]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import haiku as hk
 import jax
+import jax.extend
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models  # noqa: E402
@@ -64,12 +66,13 @@ def count_eqns(jaxpr) -> int:
     total = 0
     for eqn in jaxpr.jaxpr.eqns:
         total += 1
-        for sub in jax.core.jaxprs_in_params(eqn.params):
+        for sub in jax.extend.core.jaxprs_in_params(eqn.params):
             total += count_eqns(jax.extend.core.ClosedJaxpr(sub, ()))
     return total
 
 
-def measure(model: models.Model, repeats: int, inner: int) -> dict[str, object]:
+def measure(model: models.Model, repeats: int, inner: int,
+            compile_repeats: int) -> dict[str, object]:
     key = jax.random.PRNGKey(0)
     batch = model.batch()
     params = model.haiku_init(key, batch)
@@ -96,7 +99,7 @@ def measure(model: models.Model, repeats: int, inner: int) -> dict[str, object]:
             jax.jit(step).lower(params, batch).compile()
         return run
 
-    a, b = interleaved(compile_fn(step_hk), compile_fn(step_jax), repeats)
+    a, b = interleaved(compile_fn(step_hk), compile_fn(step_jax), compile_repeats)
     row["compile_ratio"] = a / b
 
     jit_hk, jit_jax = jax.jit(step_hk), jax.jit(step_jax)
@@ -141,6 +144,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(models.MODELS), choices=models.MODELS)
     parser.add_argument("--blocks", type=int, default=12, help="Transformer blocks")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--compile-repeats", type=int, default=3)
     parser.add_argument("--inner", type=int, default=5, help="train steps per step sample")
     parser.add_argument("--small", action="store_true", help="tiny sizes, to test this script")
     parser.add_argument("--out", type=Path, help="write <out>.json and <out>.md")
@@ -154,14 +158,16 @@ def main() -> None:
         "transformer_stack": dict(num_blocks=2, batch=1, seq=4) if args.small
         else dict(num_blocks=args.blocks),
     }
-    header = (f"{library} / plain JAX (ratios, medians of {args.repeats} interleaved samples); "
+    header = (f"{library} / plain JAX (ratios, medians of {args.repeats} interleaved samples, "
+              f"{args.compile_repeats} for compile); "
               f"jax {jax.__version__} on {jax.devices()[0].device_kind}, "
               f"{platform.processor() or platform.machine()}")
     print(header, flush=True)
     rows = []
     for name in args.models:
-        row = {"library": library, **measure(models.MODELS[name](**sizes[name]), args.repeats,
-                                             args.inner)}
+        model = models.MODELS[name](**sizes[name])
+        row = {"library": library,
+               **measure(model, args.repeats, args.inner, args.compile_repeats)}
         print(json.dumps(row), flush=True)
         rows.append(row)
     table = markdown(rows, header)
