@@ -60,3 +60,11 @@ def haiku_register_exports(registry):
     ):
         for name in names:
             registry.add("haiku.nets", name, f"haiku_nets._src.{module}:{name}")
+
+
+@hookimpl
+def haiku_conformance_examples():
+    """This distribution's modules as conformance-kit examples (see haiku_nets._conformance)."""
+    from haiku_nets import _conformance
+
+    return _conformance.examples()

@@ -22,3 +22,11 @@ def haiku_register_exports(registry):
     ):
         for name in names:
             registry.add("haiku", name, f"haiku_rnn._src.{module}:{name}")
+
+
+@hookimpl
+def haiku_conformance_examples():
+    """This distribution's modules as conformance-kit examples (see haiku_rnn._conformance)."""
+    from haiku_rnn import _conformance
+
+    return _conformance.examples()

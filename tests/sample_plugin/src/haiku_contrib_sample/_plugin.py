@@ -20,3 +20,11 @@ def haiku_register_exports(registry):
         "HalfOnes",
         "haiku_contrib_sample._src.initializers:HalfOnes",
     )
+
+
+@hookimpl
+def haiku_conformance_examples():
+    """This distribution's modules as conformance-kit examples (see haiku_contrib_sample._conformance)."""
+    from haiku_contrib_sample import _conformance
+
+    return _conformance.examples()

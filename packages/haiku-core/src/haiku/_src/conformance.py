@@ -160,7 +160,7 @@ class ModuleExample:
     not_applicable: Mapping[str, str] = dataclasses.field(default_factory=dict)
     rtol: float = 1e-5
     atol: float = 1e-5
-    bf16_tolerance: float = 0.05
+    bf16_tolerance: float = 0.1
     plugin: str | None = None
 
     def check(
@@ -388,18 +388,29 @@ class _Run:
                 return {check: part(*args) for check, part in parts.items()}
 
             try:
-                self._compiled = jax.jit(together)(*args)
+                self._compiled = _jit_cheaply(together, args)
             except Exception:
                 # Compile the parts one by one to tell which check fails.
                 self._compiled = {}
                 for name, part in parts.items():
                     try:
-                        self._compiled[name] = jax.jit(part)(*args)
+                        self._compiled[name] = _jit_cheaply(part, args)
                     except Exception as e:  # reported by the check
                         self._compile_errors[name] = e
         if check in self._compile_errors:
             raise self._compile_errors[check]
         return self._compiled[check]
+
+
+# The kit compiles one small program per module: XLA's expensive optimisation
+# passes would cost more than running it.
+_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+
+
+def _jit_cheaply(fn: Callable[..., Any], args: tuple) -> Any:
+    """``jax.jit(fn)(*args)``, compiled without XLA's expensive passes."""
+    compiled = jax.jit(fn).lower(*args).compile(compiler_options=_COMPILER_OPTIONS)
+    return compiled(*args)
 
 
 def _context() -> tuple[Any, Any, Any]:
@@ -633,7 +644,7 @@ def check_module(
     update_golden: bool | None = None,
     rtol: float = 1e-5,
     atol: float = 1e-5,
-    bf16_tolerance: float = 0.05,
+    bf16_tolerance: float = 0.1,
     seed: int = 0,
 ) -> ConformanceReport:
     """Checks that a module factory behaves like every Haiku module.
@@ -688,7 +699,7 @@ def check_module(
       ConformanceError: Listing every failed check and what differed.
       ValueError: For an unknown check name or a declaration without a reason.
     """
-    name = name or getattr(fn, "__name__", repr(fn))
+    name = str(name or getattr(fn, "__name__", None) or repr(fn))
     not_applicable = dict(not_applicable or {})
     requested = tuple(CONFORMANCE_CHECKS if checks is None else checks)
     for check in (*requested, *not_applicable):
@@ -765,7 +776,8 @@ def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExa
         if wanted is not None and impl.plugin_name not in wanted:
             continue
         seen: set[str] = set()
-        for example in impl.function() or ():
+        results: Iterable[Any] = impl.function() or ()
+        for example in results:
             if not isinstance(example, ModuleExample):
                 raise ValueError(
                     f"plugin {impl.plugin_name!r}: haiku_conformance_examples returned "
