@@ -213,7 +213,7 @@ class VectorQuantizerEMA(hk.Module):
     >>> out = vq(jnp.ones([5, 2]), is_training=True)
     >>> out["quantize"].shape, out["encoding_indices"].shape
     ((5, 2), (5,))
-    >>> hk.get_state("embeddings").shape
+    >>> vq.embeddings.shape
     (2, 3)
 
     Attributes:
