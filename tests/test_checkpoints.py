@@ -1,0 +1,171 @@
+"""Checkpoints: params and state round-trip through ``numpy.savez`` and orbax,
+and trees written by dm-haiku 0.0.17 load into our models with the same outputs.
+
+The ``numpy.savez`` recipe (no helper in the API, as in dm-haiku: a params
+tree is a two-level mapping of arrays, so three lines do it, and keeping it a
+recipe adds no name that dm-haiku lacks)::
+
+    flat = {f"{module}/{name}": np.asarray(v)
+            for module, bundle in params.items() for name, v in bundle.items()}
+    np.savez(path, **flat)
+
+    params = {}
+    with np.load(path, allow_pickle=False) as data:  # never unpickle
+        for key in data.files:
+            module, _, name = key.rpartition("/")   # module names hold "/", names do not
+            params.setdefault(module, {})[name] = jnp.asarray(data[key])
+
+Module and parameter order survive (``np.savez`` keeps insertion order), and
+so do dtypes (bfloat16 included, through a view as uint16 below).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import haiku as hk
+
+GOLDEN = Path(__file__).parent / "golden"
+sys.path.insert(0, str(GOLDEN))
+from checkpoint_models import MODELS  # noqa: E402
+
+sys.path.remove(str(GOLDEN))
+
+
+# -- the recipe ---------------------------------------------------------------------
+
+
+def save_npz(path, tree):
+    """Saves a params/state tree as ``module/name`` arrays (bfloat16 as uint16 + marker)."""
+    flat = {}
+    for module, bundle in tree.items():
+        for name, value in bundle.items():
+            value = np.asarray(value)
+            if value.dtype == jnp.bfloat16:
+                flat[f"{module}/{name}:bfloat16"] = value.view(np.uint16)
+            else:
+                flat[f"{module}/{name}"] = value
+    np.savez(path, **flat)
+
+
+def load_npz(path):
+    """Loads what :func:`save_npz` wrote, in the same order, never unpickling."""
+    tree: dict[str, dict[str, jax.Array]] = {}
+    with np.load(path, allow_pickle=False) as data:
+        for key in data.files:
+            value = data[key]
+            if key.endswith(":bfloat16"):
+                key, value = key[: -len(":bfloat16")], value.view(jnp.bfloat16)
+            module, _, name = key.rpartition("/")
+            tree.setdefault(module, {})[name] = jnp.asarray(value)
+    return tree
+
+
+def assert_same_tree(actual, expected, ordered=True):
+    order = list if ordered else sorted
+    assert order(actual) == order(expected)
+    for module in expected:
+        assert order(actual[module]) == order(expected[module]), module
+        for name, value in expected[module].items():
+            got = actual[module][name]
+            assert got.dtype == value.dtype and got.shape == value.shape, (module, name)
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(value))
+
+
+@pytest.fixture(scope="module")
+def conv_bn():
+    f = hk.transform_with_state(MODELS["conv_bn"][0])
+    x = np.random.default_rng(1).normal(size=MODELS["conv_bn"][1]).astype(np.float32)
+    params, state = f.init(jax.random.PRNGKey(3), x, True)
+    # One training step moves BatchNorm's moving averages away from their init.
+    _, state = f.apply(params, state, None, x, True)
+    return f, x, params, state
+
+
+def test_numpy_savez_round_trip(tmp_path, conv_bn):
+    f, x, params, state = conv_bn
+    save_npz(tmp_path / "params.npz", params)
+    save_npz(tmp_path / "state.npz", state)
+    loaded_params = load_npz(tmp_path / "params.npz")
+    loaded_state = load_npz(tmp_path / "state.npz")
+    assert_same_tree(loaded_params, params)
+    assert_same_tree(loaded_state, state)
+    assert "conv2_d" in loaded_params and "batch_norm/~/mean_ema" in loaded_state
+    expected = f.apply(params, state, None, x, False)
+    actual = f.apply(loaded_params, loaded_state, None, x, False)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, actual, expected)
+
+
+def test_numpy_savez_keeps_bfloat16_and_integer_dtypes(tmp_path):
+    tree = {"a/~/b": {"w": jnp.arange(6, dtype=jnp.bfloat16).reshape(2, 3) / 3,
+                      "counter": jnp.array(7, jnp.int32)},
+            "c": {"scale": jnp.ones([], jnp.float16)}}
+    save_npz(tmp_path / "t.npz", tree)
+    assert_same_tree(load_npz(tmp_path / "t.npz"), tree)
+
+
+def test_numpy_checkpoints_are_never_unpickled(tmp_path):
+    # An object array needs pickle: loading it the recipe's way refuses.
+    np.savez(tmp_path / "evil.npz", **{"m/w": np.array([object()], dtype=object)})
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        load_npz(tmp_path / "evil.npz")
+
+
+def test_orbax_round_trip(tmp_path, conv_bn):
+    import orbax.checkpoint as ocp  # an integration test dependency (noxfile)
+
+    f, x, params, state = conv_bn
+    with ocp.StandardCheckpointer() as checkpointer:
+        checkpointer.save(tmp_path / "ckpt", {"params": params, "state": state})
+        checkpointer.wait_until_finished()
+        # Restoring against an abstract target gives back the same structure and dtypes.
+        target = jax.eval_shape(lambda: {"params": params, "state": state})
+        restored = checkpointer.restore(tmp_path / "ckpt", target)
+    # Orbax gives dicts back with sorted keys; apply does not depend on the order.
+    assert_same_tree(restored["params"], params, ordered=False)
+    assert_same_tree(restored["state"], state, ordered=False)
+    expected = f.apply(params, state, None, x, False)
+    actual = f.apply(restored["params"], restored["state"], None, x, False)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, actual, expected)
+
+
+# -- dm-haiku checkpoints -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dm_haiku_arrays():
+    with np.load(GOLDEN / "dm_haiku_checkpoints.npz", allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _tree(arrays, prefix):
+    tree: dict[str, dict[str, jax.Array]] = {}
+    for key, value in arrays.items():
+        if key.startswith(prefix):
+            module, _, name = key[len(prefix):].rpartition("/")
+            tree.setdefault(module, {})[name] = jnp.asarray(value)
+    return tree
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_dm_haiku_checkpoint_loads_and_gives_the_same_outputs(model, dm_haiku_arrays):
+    fn, shape = MODELS[model]
+    f = hk.transform_with_state(fn)
+    x = dm_haiku_arrays[f"{model}/input"]
+    params = _tree(dm_haiku_arrays, f"{model}/params/")
+    state = _tree(dm_haiku_arrays, f"{model}/state/")
+    # Our init creates exactly the tree dm-haiku wrote: names, order, shapes, dtypes.
+    our_params, our_state = jax.eval_shape(lambda x: f.init(jax.random.PRNGKey(0), x, True), x)
+    assert hk.testing.describe_tree(our_params, our_state) == hk.testing.describe_tree(
+        params, state)
+    assert [list(b) for b in our_params.values()] == [list(b) for b in params.values()]
+    for mode, is_training in (("train", True), ("test", False)):
+        out, _ = f.apply(params, state, None, x, is_training)
+        np.testing.assert_allclose(out, dm_haiku_arrays[f"{model}/output_{mode}"],
+                                   rtol=1e-5, atol=1e-6, err_msg=f"{model} {mode}")
