@@ -280,3 +280,24 @@ def test_haiku_conformance_examples_hook_validates_results(register, examples, m
     register(examples)
     with pytest.raises(ValueError, match=f"plugin 'conformance_demo': {message}"):
         hk.testing.conformance_examples(plugins=["conformance_demo"])
+
+
+def test_haiku_conformance_examples_hook_that_raises_names_its_plugin(register):
+    register([hk.testing.ModuleExample("A", scale_fn, (X,))], name="fine")
+
+    def broken():
+        raise KeyError("no such module")
+
+    plugin = _example_plugin(None)
+    plugin.haiku_conformance_examples = haiku.plugins.hookimpl(broken)
+    haiku.plugins.register(plugin, name="conformance_demo")
+    try:
+        with pytest.raises(RuntimeError, match="plugin 'conformance_demo': its "
+                           "haiku_conformance_examples hook raised KeyError") as info:
+            hk.testing.conformance_examples()
+        assert isinstance(info.value.__cause__, KeyError)
+        # The other plugins' examples are still reachable.
+        (example,) = hk.testing.conformance_examples(plugins=["fine"])
+        assert example.plugin == "fine"
+    finally:
+        haiku.plugins.unregister("conformance_demo")

@@ -765,6 +765,8 @@ def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExa
     Raises:
       ValueError: If a hook returns something that is not a ``ModuleExample``
         or one plugin returns two examples with one name.
+      RuntimeError: If a hook raises (naming the plugin; the original error
+        is chained). Pass ``plugins`` to leave that plugin out.
     """
     from haiku._src.plugin_registry import plugin_manager
 
@@ -776,7 +778,12 @@ def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExa
         if wanted is not None and impl.plugin_name not in wanted:
             continue
         seen: set[str] = set()
-        results: Iterable[Any] = impl.function() or ()
+        try:
+            results: Iterable[Any] = impl.function() or ()
+        except Exception as e:
+            raise RuntimeError(
+                f"plugin {impl.plugin_name!r}: its haiku_conformance_examples hook raised "
+                f"{type(e).__name__}: {e}") from e
         for example in results:
             if not isinstance(example, ModuleExample):
                 raise ValueError(
