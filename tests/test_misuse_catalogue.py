@@ -1,0 +1,165 @@
+"""A catalogue of misuse: each row is a mistake, the exception it raises and
+fragments of its message, which name the module, the argument or parameter
+and the shapes involved.
+
+Rows run eagerly on tiny inputs (no compilation beyond single ops).
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import haiku as hk
+from haiku._src import base
+
+K = jax.random.PRNGKey(0)
+
+
+def init(fn, *args):
+    return hk.transform_with_state(fn).init(K, *args)
+
+
+def apply_with_init_of(fn, init_args, apply_args, params_of=None):
+    """Inits ``params_of or fn`` on ``init_args``, then applies ``fn`` on ``apply_args``."""
+    f = hk.transform_with_state(fn)
+    params, state = hk.transform_with_state(params_of or fn).init(K, *init_args)
+    return f.apply(params, state, None, *apply_args)
+
+
+def ones(*shape, dtype=jnp.float32):
+    return jnp.ones(shape, dtype)
+
+
+CATALOGUE = [
+    # (id, mistake, exception type, message fragments)
+    # -- wrong input rank / channels ------------------------------------------------
+    ("Linear scalar input", lambda: init(lambda x: hk.Linear(2)(x), ones()),
+     ValueError, ["linear:", "must not be scalar", "shape ()"]),
+    ("Conv2D rank-1 input", lambda: init(lambda x: hk.Conv2D(2, 3)(x), ones(4)),
+     ValueError, ["conv2_d:", "rank 4 (batched) or 3 (unbatched)", "got shape (4,)"]),
+    ("Conv2D channels changed after init",
+     lambda: apply_with_init_of(lambda x: hk.Conv2D(2, 3)(x), [ones(1, 4, 4, 2)],
+                                [ones(1, 4, 4, 3)]),
+     ValueError, ["'conv2_d/w'", "(3, 3, 2, 2)", "[3, 3, 3, 2]"]),
+    ("DepthwiseConv2D channels changed after init",
+     lambda: apply_with_init_of(lambda x: hk.DepthwiseConv2D(2, 3)(x), [ones(1, 4, 4, 2)],
+                                [ones(1, 4, 4, 3)]),
+     ValueError, ["'depthwise_conv2_d/w'", "(3, 3, 1, 4)", "[3, 3, 1, 6]"]),
+    ("Linear input size changed after init",
+     lambda: apply_with_init_of(lambda x: hk.Linear(2)(x), [ones(1, 3)], [ones(1, 4)]),
+     ValueError, ["'linear/w'", "(3, 2)", "[4, 2]"]),
+    ("MultiHeadAttention key/value length mismatch",
+     lambda: init(lambda q, k, v: hk.MultiHeadAttention(2, 3, w_init=hk.initializers.Constant(0.1))(
+                      q, k, v),
+                  ones(3, 4), ones(4, 5), ones(3, 5)),
+     ValueError, ["multi_head_attention:", "key (4, 5)", "value (3, 5)"]),
+    ("LSTM state of the wrong size",
+     lambda: init(lambda x: hk.LSTM(3)(x, hk.LSTMState(jnp.zeros([2, 4]), jnp.zeros([2, 4]))),
+                  ones(2, 2)),
+     ValueError, ["lstm:", "must have shape (2, 3)", "inputs of shape (2, 2)", "(2, 4)"]),
+    ("Conv2DLSTM input of another spatial shape",
+     lambda: init(lambda x: hk.Conv2DLSTM((3, 3), 2, 3)(
+         x, hk.Conv2DLSTM((3, 3), 2, 3).initial_state(1)), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_dlstm:", "(1, 4, 4, 2)", "(1, 3, 3, 2)"]),
+    ("GroupNorm channels not divisible by groups",
+     lambda: init(lambda x: hk.GroupNorm(3)(x), ones(1, 2, 2, 4)),
+     ValueError, ["group_norm:", "channels=4, groups=3", "(1, 2, 2, 4)"]),
+    ("Reshape to an incompatible size",
+     lambda: init(lambda x: hk.Reshape((5,))(x), ones(2, 3, 4)),
+     TypeError, ["reshape:", "(3, 4) (size 12)", "(2, 3, 4)", "to (5,)"]),
+    # -- params and state that do not fit -------------------------------------------
+    ("params of another model",
+     lambda: apply_with_init_of(lambda x: hk.Linear(2)(x), [ones(1, 3)], [ones(1, 3)],
+                                params_of=lambda x: hk.nets.MLP([2])(x)),
+     ValueError, ["parameter 'w' for module 'linear'", "have no 'linear/w'"]),
+    ("params that are not a mapping",
+     lambda: hk.transform(lambda x: hk.Linear(2)(x)).apply([1, 2], None, ones(1, 3)),
+     TypeError, ["params argument does not appear valid", "<class 'list'>"]),
+    ("state read in apply without init",
+     lambda: hk.transform_with_state(lambda: hk.get_state("s")).apply({}, {}, None),
+     ValueError, ["No value for state '~/s'", "pass `init`"]),
+    # -- dtypes -----------------------------------------------------------------------
+    ("Embed with float ids", lambda: init(lambda x: hk.Embed(5, 3)(x), ones(2)),
+     ValueError, ["embed:", "integer dtype", "float32 (shape (2,))"]),
+    # -- rng --------------------------------------------------------------------------
+    ("dropout without a key",
+     lambda: hk.transform(lambda x: hk.dropout(hk.next_rng_key(), 0.5, x)).apply(
+         {}, None, ones(2)),
+     ValueError,
+     ["non-None PRNGKey", "`hk.next_rng_key` was called"]),
+    ("MLP dropout without rng", lambda: init(lambda x: hk.nets.MLP([2])(x, dropout_rate=0.5),
+                                             ones(2, 3)),
+     ValueError, ["When using dropout an rng key must be passed"]),
+    ("apply with an array for the key",
+     lambda: hk.transform(lambda x: x + jax.random.uniform(hk.next_rng_key())).apply(
+         {}, jnp.ones([3]), ones(2)),
+     ValueError, ["Apply must be called with an RNG as the second argument",
+                  "Array([1., 1., 1.], dtype=float32)"]),
+    # -- state outside transform_with_state -----------------------------------------------
+    ("set_state under hk.transform",
+     lambda: hk.transform(lambda: hk.set_state("s", 1.0)).init(K),
+     ValueError, ["hk.transform_with_state", "['~']"]),
+    ("set_state outside any transform", lambda: hk.set_state("s", 1.0),
+     ValueError, ["hk.set_state", "hk.transform"]),
+    # -- invalid constructor arguments ------------------------------------------------------
+    ("Conv2D unknown padding",
+     lambda: init(lambda x: hk.Conv2D(2, 3, padding="BOGUS")(x), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_d:", "padding must be", "'BOGUS'"]),
+    ("Conv2DTranspose unknown padding",
+     lambda: init(lambda x: hk.Conv2DTranspose(2, 3, padding="BOGUS")(x), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_d_transpose:", "'BOGUS'"]),
+    ("MaxPool unknown padding",
+     lambda: init(lambda x: hk.MaxPool(2, 2, "BOGUS")(x), ones(1, 4, 4, 2)),
+     ValueError, ["max_pool:", "'BOGUS'", "'SAME' or 'VALID'"]),
+    ("ConvND with zero spatial dims",
+     lambda: init(lambda x: hk.ConvND(0, 2, 3)(x), ones(1, 4, 2)),
+     ValueError, ["conv_nd:", "num_spatial_dims must be positive, got 0"]),
+    ("Reshape with two -1", lambda: init(lambda x: hk.Reshape((-1, -1))(x), ones(2, 3, 4)),
+     ValueError, ["reshape:", "-1 can only occur once", "(-1, -1)"]),
+    ("BatchNorm scale_init without create_scale",
+     lambda: init(lambda x: hk.BatchNorm(False, True, 0.9, scale_init=jnp.ones)(x, True),
+                  ones(2, 3)),
+     ValueError, ["batch_norm:", "`scale_init`", "create_scale=False"]),
+    ("LayerNorm scale_init without create_scale",
+     lambda: init(lambda x: hk.LayerNorm(-1, False, True, scale_init=jnp.ones)(x), ones(2, 3)),
+     ValueError, ["layer_norm:", "`scale_init`", "create_scale=False"]),
+    ("Embed without sizes", lambda: init(lambda x: hk.Embed()(x), ones(2, dtype=jnp.int32)),
+     ValueError, ["embed:", "vocab_size=None, embed_dim=None"]),
+    ("Embed unknown lookup style",
+     lambda: init(lambda x: hk.Embed(5, 3, lookup_style="BOGUS")(x), ones(2, dtype=jnp.int32)),
+     AttributeError, ["embed:", "'BOGUS'", "'ARRAY_INDEX', 'ONE_HOT'"]),
+    ("BatchApply num_dims 0",
+     lambda: init(lambda x: hk.BatchApply(hk.Linear(2), num_dims=0)(x), ones(2, 3, 4)),
+     ValueError, ["BatchApply:", "num_dims must be at least 1, got 0"]),
+    ("dropout rate above 1",
+     lambda: hk.transform(lambda x: hk.dropout(hk.next_rng_key(), 1.5, x)).apply(
+         {}, K, ones(2)),
+     ValueError, ["dropout:", "rate must be in [0, 1), got 1.5"]),
+    ("ExponentialMovingAverage negative warmup",
+     lambda: init(lambda x: hk.ExponentialMovingAverage(0.9, warmup_length=-1)(x), ones(2)),
+     ValueError, ["exponential_moving_average:", "`warmup_length` is -1"]),
+    ("SpectralNorm zero steps", lambda: init(lambda x: hk.SpectralNorm(n_steps=0)(x), ones(3, 2)),
+     ValueError, ["spectral_norm:", "`n_steps` is 0"]),
+]
+
+
+@pytest.mark.parametrize("mistake, error, fragments",
+                         [row[1:] for row in CATALOGUE], ids=[row[0] for row in CATALOGUE])
+def test_misuse_raises_a_clear_error(mistake, error, fragments):
+    with pytest.raises(error) as info:
+        mistake()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    # Nothing is left behind for the next transform.
+    assert base._FRAMES.get() == ()
+
+
+def test_catalogue_size():
+    assert len(CATALOGUE) >= 30
+    assert len({row[0] for row in CATALOGUE}) == len(CATALOGUE)
+    assert not any(re.search(r"\s$", row[0]) for row in CATALOGUE)
