@@ -107,7 +107,7 @@ class MLP(hk.Module):
         for index, layer in enumerate(self.layers):
             out = layer(out)
             if index < last or self.activate_final:
-                if keys is not None:
+                if keys is not None and dropout_rate is not None:
                     out = dropout(next(keys), dropout_rate, out)
                 out = self.activation(out)
         return out
@@ -143,8 +143,9 @@ class MLP(hk.Module):
         Raises:
           ValueError: If this MLP has not been called yet.
         """
-        output_sizes = tuple(layer.input_size for layer in reversed(self.layers))
-        if any(size is None for size in output_sizes):
+        input_sizes = [layer.input_size for layer in reversed(self.layers)]
+        output_sizes = tuple(size for size in input_sizes if size is not None)
+        if len(output_sizes) != len(input_sizes):
             raise ValueError("You cannot reverse an MLP until it has been called.")
         if activate_final is None:
             activate_final = self.activate_final

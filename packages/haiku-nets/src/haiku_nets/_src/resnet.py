@@ -27,12 +27,14 @@ __all__ = [
 FloatStrOrBool = float | str | bool
 
 
-def _conv(channels: int, kernel_shape: int, stride: int, name: str) -> Conv2D:
+def _conv(channels: int, kernel_shape: int, stride: int | Sequence[int], name: str) -> Conv2D:
     return Conv2D(output_channels=channels, kernel_shape=kernel_shape, stride=stride,
                   with_bias=False, padding="SAME", name=name)
 
 
-def _block_convs(channels: int, stride: int, bottleneck: bool) -> list[tuple[int, int, int]]:
+def _block_convs(
+    channels: int, stride: int | Sequence[int], bottleneck: bool,
+) -> list[tuple[int, int, int | Sequence[int]]]:
     """``(output channels, kernel size, stride)`` of each convolution of a block.
 
     A bottleneck block is 1x1 (a quarter of the channels), 3x3 (strided, a
@@ -83,14 +85,14 @@ class BlockV1(hk.Module):
         """
         super().__init__(name=name)
         self.use_projection = use_projection
-        bn_config = dict(bn_config)
+        bn_kwargs: dict[str, Any] = dict(bn_config)
         if use_projection:
             self.proj_conv = _conv(channels, 1, stride, "shortcut_conv")
-            self.proj_batchnorm = BatchNorm(name="shortcut_batchnorm", **bn_config)
+            self.proj_batchnorm = BatchNorm(name="shortcut_batchnorm", **bn_kwargs)
         layers = []
         specs = _block_convs(channels, stride, bottleneck)
         for index, (out_channels, kernel, conv_stride) in enumerate(specs):
-            config = dict(bn_config)
+            config = dict(bn_kwargs)
             if bottleneck and index == 2:
                 config["scale_init"] = jnp.zeros
             layers.append((_conv(out_channels, kernel, conv_stride, f"conv_{index}"),
@@ -150,12 +152,12 @@ class BlockV2(hk.Module):
         """
         super().__init__(name=name)
         self.use_projection = use_projection
-        bn_config = dict(bn_config)
+        bn_kwargs: dict[str, Any] = dict(bn_config)
         if use_projection:
             self.proj_conv = _conv(channels, 1, stride, "shortcut_conv")
         self.layers = tuple(
             (_conv(out_channels, kernel, conv_stride, f"conv_{index}"),
-             BatchNorm(name=f"batchnorm_{index}", **bn_config))
+             BatchNorm(name=f"batchnorm_{index}", **bn_kwargs))
             for index, (out_channels, kernel, conv_stride)
             in enumerate(_block_convs(channels, stride, bottleneck)))
 
@@ -321,43 +323,43 @@ class ResNet(hk.Module):
         super().__init__(name=name)
         self.resnet_v2 = resnet_v2
 
-        bn_config = dict(bn_config or {})
-        bn_config.setdefault("decay_rate", 0.9)
-        bn_config.setdefault("eps", 1e-5)
-        bn_config.setdefault("create_scale", True)
-        bn_config.setdefault("create_offset", True)
+        bn_kwargs: dict[str, Any] = dict(bn_config or {})
+        bn_kwargs.setdefault("decay_rate", 0.9)
+        bn_kwargs.setdefault("eps", 1e-5)
+        bn_kwargs.setdefault("create_scale", True)
+        bn_kwargs.setdefault("create_offset", True)
 
-        logits_config = dict(logits_config or {})
-        logits_config.setdefault("w_init", jnp.zeros)
-        logits_config.setdefault("name", "logits")
+        logits_kwargs: dict[str, Any] = dict(logits_config or {})
+        logits_kwargs.setdefault("w_init", jnp.zeros)
+        logits_kwargs.setdefault("name", "logits")
 
         _check_length(self, 4, blocks_per_group, "blocks_per_group")
         _check_length(self, 4, channels_per_group, "channels_per_group")
         _check_length(self, 4, use_projection, "use_projection")
         _check_length(self, 4, strides, "strides")
 
-        initial_conv_config = dict(initial_conv_config or {})
-        initial_conv_config.setdefault("output_channels", 64)
-        initial_conv_config.setdefault("kernel_shape", 7)
-        initial_conv_config.setdefault("stride", 2)
-        initial_conv_config.setdefault("with_bias", False)
-        initial_conv_config.setdefault("padding", "SAME")
-        initial_conv_config.setdefault("name", "initial_conv")
+        conv_kwargs: dict[str, Any] = dict(initial_conv_config or {})
+        conv_kwargs.setdefault("output_channels", 64)
+        conv_kwargs.setdefault("kernel_shape", 7)
+        conv_kwargs.setdefault("stride", 2)
+        conv_kwargs.setdefault("with_bias", False)
+        conv_kwargs.setdefault("padding", "SAME")
+        conv_kwargs.setdefault("name", "initial_conv")
 
-        self.initial_conv = Conv2D(**initial_conv_config)
+        self.initial_conv = Conv2D(**conv_kwargs)
         if not resnet_v2:
-            self.initial_batchnorm = BatchNorm(name="initial_batchnorm", **bn_config)
+            self.initial_batchnorm = BatchNorm(name="initial_batchnorm", **bn_kwargs)
 
         self.block_groups = [
             BlockGroup(channels=channels_per_group[index], num_blocks=blocks_per_group[index],
-                       stride=stride, bn_config=bn_config, resnet_v2=resnet_v2,
+                       stride=stride, bn_config=bn_kwargs, resnet_v2=resnet_v2,
                        bottleneck=bottleneck, use_projection=use_projection[index],
                        name=f"block_group_{index}")
             for index, stride in enumerate(strides)]
 
         if resnet_v2:
-            self.final_batchnorm = BatchNorm(name="final_batchnorm", **bn_config)
-        self.logits = Linear(num_classes, **logits_config)
+            self.final_batchnorm = BatchNorm(name="final_batchnorm", **bn_kwargs)
+        self.logits = Linear(num_classes, **logits_kwargs)
 
     def __call__(
         self,
