@@ -45,7 +45,7 @@ def _nothing_left_behind():
 
 def test_checks_are_listed_in_order():
     assert hk.testing.CONFORMANCE_CHECKS == (
-        "determinism", "purity", "jit", "vmap", "grad", "remat", "eval_shape",
+        "determinism", "purity", "jit", "vmap", "grad", "remat", "scan", "eval_shape",
         "mixed_precision", "interceptors", "golden")
 
 

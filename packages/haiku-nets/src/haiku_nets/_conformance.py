@@ -23,6 +23,10 @@ def _x(*shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed + sum(shape)).uniform(-1.0, 1.0, shape).astype(np.float32)
 
 
+_SCAN_KEYS = ("draws a key per hk.scan step, so its steps do not repeat two applies that "
+              "are given one key")
+
+
 class DropoutModule(hk.Module):
     """``hk.dropout`` wrapped in a module, so the kit can set a policy on it."""
 
@@ -74,7 +78,7 @@ def examples() -> list[hk.testing.ModuleExample]:
         E("AvgPool", lambda x: hk.AvgPool(2, 2, "VALID")(x), (_x(1, 4, 4, 2),), (hk.AvgPool,)),
         E("MaxPool", lambda x: hk.MaxPool(2, 1, "SAME")(x), (_x(1, 3, 3, 2),), (hk.MaxPool,)),
         E("dropout", lambda x: DropoutModule(0.5)(x), (_x(2, 4),), (DropoutModule,),
-          apply_rng=True),
+          apply_rng=True, not_applicable={"scan": _SCAN_KEYS}),
         E("Sequential",
           lambda x: hk.Sequential([hk.Linear(3), jax.nn.relu, hk.Linear(2)])(x),
           (_x(2, 4),), (hk.Sequential,)),
@@ -116,7 +120,7 @@ def examples() -> list[hk.testing.ModuleExample]:
         E("MLP_dropout",
           lambda x: hk.nets.MLP([4, 3], activate_final=True)(
               x, dropout_rate=0.5, rng=hk.next_rng_key()),
-          (_x(2, 3),), (hk.nets.MLP,), apply_rng=True),
+          (_x(2, 3),), (hk.nets.MLP,), apply_rng=True, not_applicable={"scan": _SCAN_KEYS}),
         E("ResNet",
           lambda x: hk.nets.ResNet(
               (1, 1, 1, 1), 3, bottleneck=False, channels_per_group=(4, 4, 4, 4),

@@ -46,6 +46,7 @@ CONFORMANCE_CHECKS: tuple[str, ...] = (
     "vmap",
     "grad",
     "remat",
+    "scan",
     "eval_shape",
     "mixed_precision",
     "interceptors",
@@ -66,6 +67,9 @@ CONFORMANCE_CHECKS: tuple[str, ...] = (
   floating inputs has the params' structure and dtypes and is finite.
 - ``remat``: the factory wrapped in ``hk.remat`` creates the same tree and
   gives the same outputs and gradients.
+- ``scan``: the factory stepped by ``hk.scan`` over two inputs (in init and
+  in apply, state carried from step to step) creates the same tree and gives
+  the outputs and final state of two applies in a row.
 - ``eval_shape``: ``jax.eval_shape`` of ``init``/``apply`` and ``hk.eval_shape``
   of the factory inside a transform give the real shapes and dtypes.
 - ``mixed_precision``: with ``params=float32,compute=bfloat16,output=float32``
@@ -149,7 +153,7 @@ class ModuleExample:
     ...     not_applicable={"mixed_precision": "no module class",
     ...                     "interceptors": "no module method to intercept"})
     >>> ex.check().passed
-    ('determinism', 'purity', 'jit', 'vmap', 'grad', 'remat', 'eval_shape')
+    ('determinism', 'purity', 'jit', 'vmap', 'grad', 'remat', 'scan', 'eval_shape')
     """
 
     name: str
@@ -335,10 +339,13 @@ class _Run:
     def _parts(self) -> dict[str, Callable[..., Any]]:
         """``{check: traced function of (key, apply_key, params, state, inputs, second)}``."""
         from haiku._src.mixed_precision import push_policy
+        from haiku._src.control_flow import scan
         from haiku._src.stateful_transforms import remat
 
         f = self.f
         remat_f = self.transformed(lambda fn: (lambda *args: remat(fn)(*args)))
+        scan_f = self.transformed(lambda fn: (lambda *xs: scan(
+            lambda carry, x: (carry, fn(*x)), 0, xs)[1]))
         parts: dict[str, Callable[..., Any]] = {}
 
         def jit_part(key, apply_key, params, state, inputs, second):
@@ -360,6 +367,13 @@ class _Run:
                     _grads(remat_f, params, state, apply_key, inputs),
                     _grads(f, params, state, apply_key, inputs))
 
+        def scan_part(key, apply_key, params, state, inputs, second):
+            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
+                            for a, b in zip(inputs, second))
+            return (scan_f.init(key, *stacked), scan_f.apply(params, state, apply_key, *stacked),
+                    f.apply(params, f.apply(params, state, apply_key, *inputs)[1], apply_key,
+                            *second))
+
         def mixed_precision_part(key, apply_key, params, state, inputs, second):
             import jmp
 
@@ -371,7 +385,8 @@ class _Run:
                 return mp_params, f.apply(mp_params, mp_state, apply_key, *inputs)
 
         all_parts = {"jit": jit_part, "vmap": vmap_part, "grad": grad_part,
-                     "remat": remat_part, "mixed_precision": mixed_precision_part}
+                     "remat": remat_part, "scan": scan_part,
+                     "mixed_precision": mixed_precision_part}
         for check, part in all_parts.items():
             if check in self.checks:
                 parts[check] = part
@@ -404,7 +419,10 @@ class _Run:
 
 # The kit compiles one small program per module: XLA's expensive optimisation
 # passes would cost more than running it.
-_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+_COMPILER_OPTIONS: dict[str, str | bool] = {
+    "xla_backend_optimization_level": "0",
+    "xla_llvm_disable_expensive_passes": True,
+}
 
 
 def _jit_cheaply(fn: Callable[..., Any], args: tuple) -> Any:
@@ -498,6 +516,18 @@ def _check_remat(run: _Run, ex: dict) -> None:
     _compare("remat apply output", out, run.out, exact=False, **tol)
     _compare("remat apply state", new_state, run.new_state, exact=False, **tol)
     _compare("remat grad", remat_grads, grads, exact=False, **tol)
+
+
+def _check_scan(run: _Run, ex: dict) -> None:
+    tol = dict(rtol=ex["rtol"], atol=ex["atol"])
+    (params, state), (outs, final_state), (second_out, second_state) = run.compiled("scan")
+    _compare("hk.scan init params", params, run.params, exact=False, **tol)
+    _compare("hk.scan init state", state, run.state, exact=False, **tol)
+    expected = jax.tree_util.tree_map(lambda a, b: np.stack([np.asarray(a), np.asarray(b)]),
+                                      run.out, second_out)
+    _compare("hk.scan outputs vs. two applies in a row", outs, expected, exact=False, **tol)
+    _compare("hk.scan final state vs. two applies in a row", final_state, second_state,
+             exact=False, **tol)
 
 
 def _check_eval_shape(run: _Run, ex: dict) -> None:
@@ -625,6 +655,7 @@ _CHECK_FUNCTIONS: dict[str, Callable[[_Run, dict], Any]] = {
     "vmap": _check_vmap,
     "grad": _check_grad,
     "remat": _check_remat,
+    "scan": _check_scan,
     "eval_shape": _check_eval_shape,
     "mixed_precision": _check_mixed_precision,
     "interceptors": _check_interceptors,
@@ -779,7 +810,7 @@ def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExa
             continue
         seen: set[str] = set()
         try:
-            results: Iterable[Any] = impl.function() or ()
+            results: Any = impl.function() or ()
         except Exception as e:
             raise RuntimeError(
                 f"plugin {impl.plugin_name!r}: its haiku_conformance_examples hook raised "
