@@ -169,3 +169,38 @@ def test_dm_haiku_checkpoint_loads_and_gives_the_same_outputs(model, dm_haiku_ar
         out, _ = f.apply(params, state, None, x, is_training)
         np.testing.assert_allclose(out, dm_haiku_arrays[f"{model}/output_{mode}"],
                                    rtol=1e-5, atol=1e-6, err_msg=f"{model} {mode}")
+
+
+# -- security -------------------------------------------------------------------------
+
+UNPICKLERS = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "joblib", "marshal", "shelve"}
+
+
+def _library_sources():
+    root = Path(__file__).resolve().parent.parent
+    return sorted((root / "packages").glob("*/src/**/*.py")) + sorted(
+        (root / "tests" / "sample_plugin" / "src").glob("**/*.py"))
+
+
+def test_library_never_unpickles():
+    """No library module imports an unpickler or calls numpy.load (which may unpickle)."""
+    import ast
+
+    sources = _library_sources()
+    assert len(sources) > 50
+    offenders = []
+    for path in sources:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [(node.module or "").split(".")[0]]
+            elif isinstance(node, ast.Attribute) and node.attr == "load" and isinstance(
+                    node.value, ast.Name) and node.value.id in ("np", "numpy"):
+                names = ["numpy.load"]
+            else:
+                continue
+            offenders += [f"{path.name}:{node.lineno} {n}" for n in names
+                          if n in UNPICKLERS or n == "numpy.load"]
+    assert offenders == []
