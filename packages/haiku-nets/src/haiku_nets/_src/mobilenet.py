@@ -30,7 +30,7 @@ class MobileNetV1Block(hk.Module):
     a ReLU. Without batch normalisation the convolutions have biases.
 
     >>> block = MobileNetV1Block(output_channels=16, stride=2)
-    >>> block(jnp.ones([1, 8, 8, 4]), is_training=True).shape
+    >>> hk.eval_shape(lambda x: block(x, is_training=True), jnp.ones([1, 8, 8, 4])).shape
     (1, 4, 4, 16)
     """
 
@@ -77,8 +77,8 @@ class MobileNetV1(hk.Module):
     the convolutions have biases.
 
     >>> net = hk.nets.MobileNetV1(strides=(1, 2), channels=(8, 16), num_classes=10)
-    >>> net(jnp.ones([2, 32, 32, 3]), is_training=True).shape
-    (2, 10)
+    >>> hk.eval_shape(lambda x: net(x, is_training=True), jnp.ones([2, 32, 32, 3]))
+    ShapeDtypeStruct(shape=(2, 10), dtype=float32)
     """
 
     def __init__(

@@ -59,7 +59,7 @@ class BlockV1(hk.Module):
     >>> block = hk.nets.ResNet.BlockV1(
     ...     channels=8, stride=2, use_projection=True, bn_config=bn_config,
     ...     bottleneck=False)
-    >>> block(jnp.ones([2, 8, 8, 4]), is_training=True, test_local_stats=False).shape
+    >>> hk.eval_shape(lambda x: block(x, True, False), jnp.ones([2, 8, 8, 4])).shape
     (2, 4, 4, 8)
     """
 
@@ -126,7 +126,7 @@ class BlockV2(hk.Module):
     >>> block = hk.nets.ResNet.BlockV2(
     ...     channels=16, stride=1, use_projection=True, bn_config=bn_config,
     ...     bottleneck=True)
-    >>> block(jnp.ones([2, 8, 8, 4]), is_training=True, test_local_stats=False).shape
+    >>> hk.eval_shape(lambda x: block(x, True, False), jnp.ones([2, 8, 8, 4])).shape
     (2, 8, 8, 16)
     """
 
@@ -180,7 +180,7 @@ class BlockGroup(hk.Module):
     >>> group = hk.nets.ResNet.BlockGroup(
     ...     channels=8, num_blocks=2, stride=2, bn_config=bn_config, resnet_v2=False,
     ...     bottleneck=False, use_projection=True)
-    >>> group(jnp.ones([2, 8, 8, 4]), is_training=True, test_local_stats=False).shape
+    >>> hk.eval_shape(lambda x: group(x, True, False), jnp.ones([2, 8, 8, 4])).shape
     (2, 4, 4, 8)
     >>> [block.name for block in group.blocks]
     ['block_0', 'block_1']
@@ -246,9 +246,8 @@ class ResNet(hk.Module):
     >>> net = hk.nets.ResNet(
     ...     blocks_per_group=(1, 1, 1, 1), num_classes=10,
     ...     channels_per_group=(16, 32, 64, 128))
-    >>> logits = net(jnp.ones([2, 32, 32, 3]), is_training=True)
-    >>> logits.shape
-    (2, 10)
+    >>> hk.eval_shape(lambda x: net(x, is_training=True), jnp.ones([2, 32, 32, 3]))
+    ShapeDtypeStruct(shape=(2, 10), dtype=float32)
 
     ``ResNet18`` ... ``ResNet200`` are this class with the configurations of
     ``ResNet.CONFIGS``; ``ResNet.BlockGroup``, ``ResNet.BlockV1`` and
