@@ -33,38 +33,12 @@ import haiku as hk
 
 GOLDEN = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN))
-from checkpoint_models import MODELS  # noqa: E402
+from checkpoint_models import MODELS, load_npz, save_npz  # noqa: E402
 
 sys.path.remove(str(GOLDEN))
 
 
-# -- the recipe ---------------------------------------------------------------------
-
-
-def save_npz(path, tree):
-    """Saves a params/state tree as ``module/name`` arrays (bfloat16 as uint16 + marker)."""
-    flat = {}
-    for module, bundle in tree.items():
-        for name, value in bundle.items():
-            value = np.asarray(value)
-            if value.dtype == jnp.bfloat16:
-                flat[f"{module}/{name}:bfloat16"] = value.view(np.uint16)
-            else:
-                flat[f"{module}/{name}"] = value
-    np.savez(path, **flat)
-
-
-def load_npz(path):
-    """Loads what :func:`save_npz` wrote, in the same order, never unpickling."""
-    tree: dict[str, dict[str, jax.Array]] = {}
-    with np.load(path, allow_pickle=False) as data:
-        for key in data.files:
-            value = data[key]
-            if key.endswith(":bfloat16"):
-                key, value = key[: -len(":bfloat16")], value.view(jnp.bfloat16)
-            module, _, name = key.rpartition("/")
-            tree.setdefault(module, {})[name] = jnp.asarray(value)
-    return tree
+# -- the recipe (save_npz/load_npz in golden/checkpoint_models.py) -----------------------
 
 
 def assert_same_tree(actual, expected, ordered=True):

@@ -2,13 +2,16 @@
 
 Shared by make_dm_haiku_checkpoints.py (run under dm-haiku 0.0.17) and
 tests/test_checkpoints.py (run under our haiku): ``{name: (fn, input_shape)}``
-with ``fn(x, is_training)``.
+with ``fn(x, is_training)``; and the ``numpy.savez`` recipe of
+tests/test_checkpoints.py (``save_npz``/``load_npz``), shared with tests/test_fuzz.py.
 """
 
 from __future__ import annotations
 
 import haiku as hk
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def mlp(x, is_training):
@@ -35,3 +38,29 @@ MODELS = {
     "resnet": (resnet, (2, 8, 8, 2)),
     "conv_bn": (conv_bn, (3, 4, 4, 2)),
 }
+
+
+def save_npz(path, tree):
+    """Saves a params/state tree as ``module/name`` arrays (bfloat16 as uint16 + marker)."""
+    flat = {}
+    for module, bundle in tree.items():
+        for name, value in bundle.items():
+            value = np.asarray(value)
+            if value.dtype == jnp.bfloat16:
+                flat[f"{module}/{name}:bfloat16"] = value.view(np.uint16)
+            else:
+                flat[f"{module}/{name}"] = value
+    np.savez(path, **flat)
+
+
+def load_npz(path):
+    """Loads what :func:`save_npz` wrote, in the same order, never unpickling."""
+    tree: dict[str, dict[str, jax.Array]] = {}
+    with np.load(path, allow_pickle=False) as data:
+        for key in data.files:
+            value = data[key]
+            if key.endswith(":bfloat16"):
+                key, value = key[: -len(":bfloat16")], value.view(jnp.bfloat16)
+            module, _, name = key.rpartition("/")
+            tree.setdefault(module, {})[name] = jnp.asarray(value)
+    return tree
