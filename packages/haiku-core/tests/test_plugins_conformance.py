@@ -301,3 +301,20 @@ def test_haiku_conformance_examples_hook_that_raises_names_its_plugin(register):
         assert example.plugin == "fine"
     finally:
         haiku.plugins.unregister("conformance_demo")
+
+
+def test_scan_catches_state_kept_outside_haiku():
+    class PythonCounter(hk.Module):
+        """Counts its calls in Python, not in Haiku state: hk.scan traces it once."""
+
+        calls = 0
+
+        def __call__(self, x):
+            PythonCounter.calls += 1
+            return x * PythonCounter.calls
+
+    with pytest.raises(hk.testing.ConformanceError,
+                       match=r"scan: hk.scan outputs vs. two applies in a row"):
+        hk.testing.check_module(lambda x: PythonCounter()(x), X, checks=["scan"])
+    # A module carrying its count in Haiku state passes.
+    assert hk.testing.check_module(scale_fn, X, checks=["scan"]).passed == ("scan",)
