@@ -70,6 +70,11 @@ def _centered(x):
     return mean, _mean(jnp.square(x - mean))
 
 
+def _centered_sg(x):
+    mean = _mean(x)
+    return mean, _mean(jnp.square(x - jax.lax.stop_gradient(mean)))
+
+
 def _fast(x):
     mean = _mean(x)
     return mean, _mean(jnp.square(x)) - jnp.square(mean)
@@ -80,7 +85,8 @@ def _fast_clamped(x):
     return mean, jnp.maximum(0.0, variance)
 
 
-FORMULATIONS = {"var": _var, "centered": _centered, "fast": _fast, "fast_clamped": _fast_clamped}
+FORMULATIONS = {"var": _var, "centered": _centered, "centered_sg": _centered_sg, "fast": _fast,
+                "fast_clamped": _fast_clamped}
 
 
 def flax_loss(num_blocks: int):
