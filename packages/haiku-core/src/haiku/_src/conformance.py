@@ -213,10 +213,13 @@ def describe_tree(params: Mapping[str, Any], state: Mapping[str, Any] | None = N
     ``{"params": {module: {name: "dtype[shape]"}}, "state": {...}}``, in the
     trees' order. Works on arrays and on ``jax.ShapeDtypeStruct`` leaves.
 
-    >>> f = hk.transform(lambda x: hk.Linear(2)(x))
-    >>> params = f.init(jax.random.PRNGKey(0), jnp.ones([1, 3]))
-    >>> hk.testing.describe_tree(params)
-    {'params': {'linear': {'w': 'float32[3, 2]', 'b': 'float32[2]'}}, 'state': {}}
+    >>> def f(x):
+    ...     w = hk.get_parameter("w", [x.shape[-1], 2], init=jnp.ones)
+    ...     hk.set_state("count", jnp.zeros([], jnp.int32))
+    ...     return x @ w
+    >>> params, state = hk.transform_with_state(f).init(None, jnp.ones([1, 3]))
+    >>> hk.testing.describe_tree(params, state)
+    {'params': {'~': {'w': 'float32[3, 2]'}}, 'state': {'~': {'count': 'int32[]'}}}
     """
 
     def section(tree: Mapping[str, Any] | None) -> dict:
