@@ -295,6 +295,19 @@ def test_the_innermost_policy_wins():
     assert out.dtype == jnp.float32
 
 
+def test_the_innermost_policy_reads_values_without_the_outer_compute_dtype():
+    # 1 + 2**-10 + 2**-12 is exact in float32 and rounds to 1 in bfloat16: a
+    # child parameter read in float32 under a bfloat16 parent must keep it.
+    value = 1 + 2**-10 + 2**-12
+    mp.set_policy(Parent, jmp.get_policy("params=float32,compute=bfloat16,output=float32"))
+    mp.set_policy(Child, FULL)
+    f = hk.transform(lambda x: Parent()(x))
+    params = f.init(None, X)
+    params = {**params, "parent": {"w": jnp.ones([2])}, "parent/child": {"w": jnp.full([2], value)}}
+    out = f.apply(params, None, X)
+    np.testing.assert_array_equal(out, np.full([2], value, np.float32))
+
+
 def test_current_policy_is_none_outside_policy_modules_and_outside_transforms():
     assert mp.current_policy() is None
     mp.set_policy(Child, HALF)
