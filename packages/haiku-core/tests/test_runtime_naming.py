@@ -601,6 +601,40 @@ def test_auto_repr():
     assert reprs[-1].startswith("<") and "NoRepr object at" in reprs[-1]
 
 
+def test_auto_repr_over_80_characters_puts_one_argument_per_line():
+    # Each expected text was printed by dm-haiku 0.0.17 for the same calls.
+    def fn():
+        return [
+            repr(Plain("x" * 69)),  # 80 characters: still one line
+            repr(Plain("x" * 70)),
+            repr(Plain(Plain("y" * 90), b={"k2": "w" * 40, "k": "v" * 40})),
+            repr(Plain("word " * 20, c=["z" * 50] * 2)),
+        ]
+
+    one_line, two_lines, nested, wrapped = collect(fn)
+    assert one_line == f"Plain(a='{'x' * 69}')"
+    assert two_lines == f"Plain(\n    a='{'x' * 70}',\n)"
+    # Nested reprs are aligned after "a="; the multi-line form uses
+    # pprint.pformat, which sorts dicts and wraps long containers and strings.
+    assert nested == (
+        "Plain(\n"
+        "    a=Plain(\n"
+        f"          a='{'y' * 90}',\n"
+        "      ),\n"
+        f"    b={{'k': '{'v' * 40}',\n"
+        f"       'k2': '{'w' * 40}'}},\n"
+        ")"
+    )
+    assert wrapped == (
+        "Plain(\n"
+        f"    a=('{'word ' * 15}'\n"
+        f"       '{'word ' * 5}'),\n"
+        f"    c=['{'z' * 50}',\n"
+        f"       '{'z' * 50}'],\n"
+        ")"
+    )
+
+
 def test_module_auto_repr_switches():
     def repr_plain():
         return collect(lambda: repr(Plain(1)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import functools
 import inspect
+import pprint
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -186,30 +187,55 @@ def _equals_default(value: Any, default: Any) -> bool:
         return False
 
 
+_REPR_WIDTH = 80
+
+
 def _format_repr(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """``Cls(a=1, b=2)``; over 80 characters, one argument per line.
+
+    As dm-haiku: the one-line form uses ``repr`` of each value, the multi-line
+    form ``pprint.pformat`` (so long strings, lists and dicts wrap and dicts
+    are sorted), its continuation lines aligned after ``name=``.
+    """
+    arguments = _shown_arguments(cls, args, kwargs)
+    one_line = ", ".join(f"{prefix}{value!r}" for prefix, value in arguments)
+    one_line = f"{cls.__name__}({one_line})"
+    if len(one_line) <= _REPR_WIDTH:
+        return one_line
+    lines = [f"{cls.__name__}("]
+    for prefix, value in arguments:
+        indent = " " * (4 + len(prefix))
+        text = pprint.pformat(value, width=_REPR_WIDTH).replace("\n", "\n" + indent)
+        lines.append(f"    {prefix}{text},")
+    lines.append(")")
+    return "\n".join(lines)
+
+
+def _shown_arguments(
+    cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    """The ``(prefix, value)`` pairs the repr shows: ``("name=", value)`` or ``("", value)``."""
     signature = _init_signature(cls)
-    parts: list[str] = []
     try:
         bound = signature.bind(None, *args, **kwargs) if signature else None
     except TypeError:
         bound = None
     if bound is None or signature is None:
-        parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-    else:
-        params = list(signature.parameters.values())[1:]
-        for param in params:
-            if param.name not in bound.arguments:
-                continue
-            value = bound.arguments[param.name]
-            if param.kind is param.VAR_POSITIONAL:
-                parts.extend(repr(v) for v in value)
-            elif param.kind is param.VAR_KEYWORD:
-                parts.extend(f"{k}={v!r}" for k, v in value.items())
-            elif param.kind is param.KEYWORD_ONLY or not _equals_default(value, param.default):
-                # As dm-haiku: a keyword-only argument that was passed is shown
-                # even when it equals its default.
-                parts.append(f"{param.name}={value!r}")
-    return f"{cls.__name__}({', '.join(parts)})"
+        return [("", a) for a in args] + [(f"{k}=", v) for k, v in kwargs.items()]
+    shown: list[tuple[str, Any]] = []
+    for param in list(signature.parameters.values())[1:]:
+        if param.name not in bound.arguments:
+            continue
+        value = bound.arguments[param.name]
+        if param.kind is param.VAR_POSITIONAL:
+            shown.extend(("", v) for v in value)
+        elif param.kind is param.VAR_KEYWORD:
+            shown.extend((f"{k}=", v) for k, v in value.items())
+        elif param.kind is param.KEYWORD_ONLY or not _equals_default(value, param.default):
+            # As dm-haiku: a keyword-only argument that was passed is shown
+            # even when it equals its default.
+            shown.append((f"{param.name}=", value))
+    return shown
 
 
 class ModuleMetaclass(abc.ABCMeta):
