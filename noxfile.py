@@ -63,7 +63,8 @@ DISTRIBUTIONS = {
     "experimental": PACKAGES / "haiku-experimental",
 }
 
-TEST_DEPS = ["pytest>=8.1", "hypothesis>=6.100"]  # hypothesis: haiku-nets shape properties
+# hypothesis: shape properties and fuzzing; pytest-xdist: tests run on every core.
+TEST_DEPS = ["pytest>=8.1", "pytest-xdist>=3.5", "hypothesis>=6.100"]
 
 
 def _project(path: Path) -> dict:
@@ -146,14 +147,20 @@ def _has_tests(folder: Path) -> bool:
     return any(folder.rglob("test_*.py")) or any(folder.rglob("*_test.py"))
 
 
-def _pytest(session: nox.Session, cwd: Path, *paths: str, allow_empty: bool) -> None:
-    """Runs pytest; exit code 5 (no tests collected) passes only if ``allow_empty``."""
+def _pytest(
+    session: nox.Session, cwd: Path, *paths: str, allow_empty: bool, parallel: bool = True
+) -> None:
+    """Runs pytest; exit code 5 (no tests collected) passes only if ``allow_empty``.
+
+    With ``parallel``, tests are spread over one worker per core (pytest-xdist).
+    """
     success_codes = [0, 5] if allow_empty else [0]
     with session.chdir(cwd):
         session.run(
             "pytest",
             "-p",
             "no:cacheprovider",
+            *(["-n", "auto"] if parallel else []),
             *paths,
             *session.posargs,
             success_codes=success_codes,
@@ -206,6 +213,7 @@ def integration(session: nox.Session) -> None:
         "--doctest-modules",
         "tests/sample_plugin/src/haiku_contrib_sample",
         allow_empty=False,
+        parallel=False,
     )
 
 

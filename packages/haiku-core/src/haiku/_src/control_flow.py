@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
+from haiku._src import eager_scan
 from haiku._src.base import Frame, StatePair
 from haiku._src.state_passing import (
     StateIn,
@@ -275,7 +276,7 @@ def _scan_loop(frame, f, init, xs, length, reverse, unroll):
         (c, y), given = body(given, c, x)
         return (given, c), y
 
-    (final, carry), ys = jax.lax.scan(
+    (final, carry), ys = eager_scan.scan(
         scan_body, (_loop_state(frame), init), xs, length=length, reverse=reverse, unroll=unroll
     )
     _merge_loop_state(frame, final)

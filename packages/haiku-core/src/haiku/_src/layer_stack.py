@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, lift, random_keys, transform
+from haiku._src import base, eager_scan, lift, random_keys, transform
 
 __all__ = ["LayerStackTransparencyMapping", "layer_stack"]
 
@@ -168,7 +168,7 @@ class _Stack:
             (x, _), state = self.inner.apply(params, state, apply_rng, x, ys_i, False)
             return (x, rng), (params, state)
 
-        _, (params, state) = jax.lax.scan(
+        _, (params, state) = eager_scan.scan(
             body, (carry, key), ys, length=self.num_layers, unroll=self.unroll
         )
         if self.mapping is not None:
@@ -201,7 +201,7 @@ class _Stack:
             (x, out), state_i = self.inner.apply(params_i, state_i, key_i, x, ys_i, reverse)
             return x, (out, state_i)
 
-        carry, (outs, state) = jax.lax.scan(
+        carry, (outs, state) = eager_scan.scan(
             body,
             carry,
             (params, state, keys, ys),
