@@ -148,6 +148,35 @@ def test_errors_are_those_of_lax_scan(body, init, xs):
     assert str(actual.value).splitlines()[0] == str(expected.value).splitlines()[0]
 
 
+def test_bodies_differing_only_in_python_callbacks_do_not_share_a_loop():
+    seen = []
+
+    def make(scale):
+        def step(c, x):
+            jax.debug.callback(lambda v: seen.append((scale, float(v))), x)
+            y = jax.pure_callback(lambda v: np.asarray(v * scale, np.float32),
+                                  jax.ShapeDtypeStruct((), jnp.float32), x)
+            return c + y, y
+
+        return step
+
+    assert eager_scan.scan(make(1.0), 0.0, jnp.arange(2.0))[0] == 1.0
+    assert eager_scan.scan(make(10.0), 0.0, jnp.arange(2.0))[0] == 10.0
+    assert seen == [(1.0, 0.0), (1.0, 1.0), (10.0, 0.0), (10.0, 1.0)]
+
+
+def test_custom_jvp_functions_in_the_body_do_not_prevent_reuse():
+    def make():
+        return lambda c, x: (jax.nn.relu(c + x) + jax.nn.softplus(x), c)
+
+    eager_scan.scan(make(), 0.0, jnp.arange(3.0))
+    xs = jnp.arange(3.0) - 1
+    with count_compiles() as compiles:
+        carry, _ = eager_scan.scan(make(), 1.0, xs)
+    assert compiles["n"] == 0
+    assert carry == jax.lax.scan(make(), 1.0, xs)[0]
+
+
 def test_the_cache_keeps_at_most_cache_size_loops(monkeypatch):
     monkeypatch.setattr(eager_scan, "CACHE_SIZE", 2)
     for k in range(4):

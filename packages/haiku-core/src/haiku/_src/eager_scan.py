@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.extend.core import ClosedJaxpr, Jaxpr, jaxpr_as_fun
 
 __all__ = ["scan"]
@@ -64,15 +65,15 @@ def scan(
     Returns:
       The final carry and the stacked ``y``, as :func:`jax.lax.scan` returns.
     """
-    options = {"length": length, "reverse": reverse, "unroll": unroll}
+    options: dict[str, Any] = {"length": length, "reverse": reverse, "unroll": unroll}
     if _has_tracer((init, xs)) or any(jnp.ndim(x) == 0 for x in jax.tree.leaves(xs)):
         # Under a transform, or inputs jax.lax.scan rejects (with its error).
         return jax.lax.scan(f, init, xs, **options)
     x_shapes = jax.tree.map(_step_shape, xs)
     closed, out_shapes = jax.make_jaxpr(f, return_shape=True)(init, x_shapes)
-    carry_tree = jax.tree.structure(init)
+    init_leaves, carry_tree = jax.tree.flatten(init)
     if not (isinstance(out_shapes, tuple) and len(out_shapes) == 2) or (
-        jax.tree.structure(out_shapes[0]) != carry_tree
+        jax.tree.structure(out_shapes[0]) != carry_tree  # type: ignore[operator]
     ):
         # A malformed body: let jax.lax.scan raise its own error.
         return jax.lax.scan(f, init, xs, **options)
@@ -81,11 +82,17 @@ def scan(
     if _has_tracer(consts):
         # Concrete inputs but a body closing over tracers: a transform is in
         # progress, so the loop is traced into it, as jax.lax.scan would.
-        loop = _loop(closed.jaxpr, carry_tree.num_leaves, options, jit=False)
+        loop = _loop(closed.jaxpr, len(init_leaves), options, jit=False)
     else:
-        key = (str(closed.jaxpr), carry_tree, jax.tree.structure(xs), y_tree, *options.values())
-        loop = _cached_loop(key, closed.jaxpr, carry_tree.num_leaves, options)
-    init_leaves = jax.tree.leaves(init)
+        key = (
+            str(closed.jaxpr),
+            tuple(_unprinted_params(closed.jaxpr)),
+            carry_tree,
+            jax.tree.structure(xs),
+            y_tree,
+            *options.values(),
+        )
+        loop = _cached_loop(key, closed.jaxpr, len(init_leaves), options)
     carry, ys = loop(consts, init_leaves, jax.tree.leaves(xs))
     # As jax.lax.scan: a carry the body returns unchanged is the initial
     # value itself (a Python scalar stays one).
@@ -96,9 +103,48 @@ def scan(
     return jax.tree.unflatten(carry_tree, carry), jax.tree.unflatten(y_tree, ys)
 
 
+# Parameters of custom_jvp/custom_vjp calls that only differentiation uses.
+# The cached loops run forward on concrete values, never under a JAX
+# transform, so they can share a loop whatever these are.
+_DIFFERENTIATION_RULES = frozenset(
+    {"jvp_jaxpr_fun", "jvp_jaxpr_thunk", "fwd_jaxpr_thunk", "bwd", "out_trees", "symbolic_zeros"}
+)
+_PRINTED_TYPES = (str, int, float, complex, bool, type(None), np.dtype)
+
+
+def _unprinted_params(jaxpr: Jaxpr) -> Iterator[Any]:
+    """The equation parameters the jaxpr's text may not capture, recursively.
+
+    Python callables (``jax.pure_callback``, ``jax.debug.callback``, ...),
+    shardings, meshes and other objects: they join the cache key by their own
+    equality, so two bodies differing only in them never share a loop (an
+    unhashable one makes the key unhashable: that loop is not cached).
+    """
+    for eqn in jaxpr.eqns:
+        for name, value in eqn.params.items():
+            if name not in _DIFFERENTIATION_RULES:
+                yield from _unprinted_values(value)
+
+
+def _unprinted_values(value: Any) -> Iterator[Any]:
+    if isinstance(value, ClosedJaxpr):
+        yield from _unprinted_params(value.jaxpr)
+    elif isinstance(value, Jaxpr):
+        yield from _unprinted_params(value)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _unprinted_values(item)
+    elif not isinstance(value, _PRINTED_TYPES):
+        yield value
+
+
 def _cached_loop(
     key: tuple[Any, ...], jaxpr: Jaxpr, num_carry: int, options: dict[str, Any]
 ) -> Callable[..., Any]:
+    try:
+        hash(key)
+    except TypeError:
+        return _loop(jaxpr, num_carry, options, jit=True)
     with _cache_lock:
         loop = _cache.get(key)
         if loop is not None:
