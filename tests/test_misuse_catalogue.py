@@ -142,6 +142,13 @@ CATALOGUE = [
     ("ExponentialMovingAverage negative warmup",
      lambda: init(lambda x: hk.ExponentialMovingAverage(0.9, warmup_length=-1)(x), ones(2)),
      ValueError, ["exponential_moving_average:", "`warmup_length` is -1"]),
+    ("Linear negative output size", lambda: init(lambda x: hk.Linear(-1)(x), ones(1, 2)),
+     ValueError, ["hk.get_parameter", "'linear/w'", "[2, -1]", "non-negative integer"]),
+    ("Linear fractional output size", lambda: init(lambda x: hk.Linear(2.5)(x), ones(1, 2)),
+     TypeError, ["'linear/w'", "[2, 2.5]", "non-negative integer"]),
+    ("get_state negative shape",
+     lambda: init(lambda: hk.get_state("count", [-3], init=jnp.zeros)),
+     ValueError, ["hk.get_state", "'~/count'", "[-3]"]),
     ("SpectralNorm zero steps", lambda: init(lambda x: hk.SpectralNorm(n_steps=0)(x), ones(3, 2)),
      ValueError, ["spectral_norm:", "`n_steps` is 0"]),
 ]

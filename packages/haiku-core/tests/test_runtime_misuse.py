@@ -86,6 +86,29 @@ def test_parameter_requested_twice_with_different_shapes():
         hk.transform(f).init(None)
 
 
+@pytest.mark.parametrize(
+    "shape, error",
+    [([2, -1], ValueError), ([2, 2.5], TypeError), ((np.int64(-2),), ValueError), ([True], TypeError)],
+)
+@pytest.mark.parametrize("getter", ["get_parameter", "get_state"])
+def test_negative_or_non_integer_sizes_are_refused_naming_the_value(getter, shape, error):
+    def fn():
+        with hk.name_scope("block"):
+            if getter == "get_parameter":
+                return hk.get_parameter("w", shape, init=jnp.zeros)
+            return hk.get_state("w", shape, init=jnp.zeros)
+
+    with pytest.raises(error, match=rf"hk\.{getter}: 'block/w' was requested with shape "
+                                    r"\[.*\]; every size must be a non-negative integer"):
+        hk.transform_with_state(fn).init(None)
+    assert_clean_and_working()
+
+
+def test_zero_and_numpy_integer_sizes_are_fine():
+    f = hk.transform(lambda: hk.get_parameter("w", [0, np.int32(2)], init=jnp.zeros))
+    assert f.init(None)["~"]["w"].shape == (0, 2)
+
+
 def test_parameter_with_wrong_shape_in_apply():
     f = hk.transform(lambda: Leaf()())
     with pytest.raises(ValueError, match=r"'leaf/w' with retrieved shape \(2,\) does not match shape=\[\]"):

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from haiku._src import config, interceptor_chains, jax_usage
 from haiku._src.rng import PRNGSequence
@@ -296,6 +297,20 @@ def _check_shape(full_name: str, value: Any, shape: tuple[int, ...], dtype: Any)
         )
 
 
+def _checked_shape(caller: str, full_name: str, shape: Sequence[int]) -> tuple[int, ...]:
+    """``shape`` as a tuple; a clear error for negative or non-integer sizes."""
+    shape = tuple(shape)
+    for size in shape:
+        # Symbolic sizes (jax.export shape polymorphism) pass through.
+        wrong_type = isinstance(size, (bool, float, complex))
+        if wrong_type or (isinstance(size, (int, np.integer)) and size < 0):
+            raise (TypeError if wrong_type else ValueError)(
+                f"{caller}: '{full_name}' was requested with shape {list(shape)}; every "
+                "size must be a non-negative integer (check the module's size arguments)."
+            )
+    return shape
+
+
 def get_parameter(
     name: str,
     shape: Sequence[int],
@@ -333,7 +348,7 @@ def get_parameter(
     if config.get_config().check_jax_usage:
         jax_usage.check("hk.get_parameter")
     bundle_name = _bundle_name(frame, "hk.get_parameter")
-    shape = tuple(shape)
+    shape = _checked_shape("hk.get_parameter", f"{bundle_name}/{name}", shape)
     bundle = frame.params.get(bundle_name)
     value = bundle.get(name, _MISSING) if bundle is not None else _MISSING
     context = None
@@ -434,7 +449,7 @@ def get_state(
             )
         if shape is None:
             raise ValueError(f"`shape` must be given to create state '{full_name}'.")
-        shape = tuple(shape)
+        shape = _checked_shape("hk.get_state", full_name, shape)
         if any(state for _, _, state in frame.creators):
             context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
             value = interceptor_chains.run_creators(frame, False, context, shape, dtype, init)
