@@ -310,9 +310,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (not part of CI): haiku's costs as ratios to plain JAX.
 
     trace_overhead.py (tracing cost; takes the posargs), step_time.py (compile,
-    jitted train step, eager init/apply of the MLP, LSTM and Transformers) and
+    jitted train step, eager init/apply of the MLP, LSTM and Transformers),
     transformer_layer_norm.py (XLA fusions of LayerNorm formulations; Flax rows
-    if Flax is installed), writing to benchmarks/results/.
+    if Flax is installed), writing to benchmarks/results/; then
+    layer_stack_compile.py (compile time against depth) and stateful_tracing.py
+    (tracing cost inside hk.scan/hk.cond against model size), which print.
     """
     _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]])
     with session.chdir(ROOT):
@@ -320,6 +322,8 @@ def bench(session: nox.Session) -> None:
         session.run("python", "benchmarks/step_time.py", "--out", "benchmarks/results/step_time_haiku")
         session.run("python", "benchmarks/transformer_layer_norm.py",
                     "--json", "benchmarks/results/transformer_layer_norm_haiku.json")
+        session.run("python", "benchmarks/layer_stack_compile.py")
+        session.run("python", "benchmarks/stateful_tracing.py")
 
 
 @nox.session(name="bench-dm-haiku")
