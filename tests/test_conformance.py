@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_DIRS = {
     "nets": ROOT / "packages" / "haiku-nets" / "tests" / "golden" / "conformance",
     "rnn": ROOT / "packages" / "haiku-rnn" / "tests" / "golden" / "conformance",
+    "flax": ROOT / "packages" / "haiku-flax" / "tests" / "golden" / "conformance",
     "contrib-sample": ROOT / "tests" / "sample_plugin" / "tests" / "golden" / "conformance",
 }
 # Module classes with no example of their own, and why.

@@ -45,8 +45,8 @@ def _nothing_left_behind():
 
 def test_checks_are_listed_in_order():
     assert hk.testing.CONFORMANCE_CHECKS == (
-        "determinism", "purity", "jit", "vmap", "grad", "remat", "scan", "eval_shape",
-        "mixed_precision", "interceptors", "golden")
+        "determinism", "purity", "jit", "vmap", "grad", "remat", "scan", "layer_stack",
+        "eval_shape", "mixed_precision", "interceptors", "golden")
 
 
 def test_a_good_stateful_module_passes_every_check(tmp_path):
@@ -303,18 +303,23 @@ def test_haiku_conformance_examples_hook_that_raises_names_its_plugin(register):
         haiku.plugins.unregister("conformance_demo")
 
 
-def test_scan_catches_state_kept_outside_haiku():
-    class PythonCounter(hk.Module):
-        """Counts its calls in Python, not in Haiku state: hk.scan traces it once."""
+class PythonCounter(hk.Module):
+    """Counts its calls in Python, not in Haiku state: loops trace it once."""
 
-        calls = 0
+    calls = 0
 
-        def __call__(self, x):
-            PythonCounter.calls += 1
-            return x * PythonCounter.calls
+    def __call__(self, x):
+        PythonCounter.calls += 1
+        return x * PythonCounter.calls
 
-    with pytest.raises(hk.testing.ConformanceError,
-                       match=r"scan: hk.scan outputs vs. two applies in a row"):
-        hk.testing.check_module(lambda x: PythonCounter()(x), X, checks=["scan"])
-    # A module carrying its count in Haiku state passes.
-    assert hk.testing.check_module(scale_fn, X, checks=["scan"]).passed == ("scan",)
+
+@pytest.mark.parametrize("check, message", [
+    ("scan", r"scan: hk.scan outputs vs. two applies in a row"),
+    ("layer_stack", r"layer_stack: layer 0 outputs vs. apply with its params"),
+])
+def test_loop_checks_catch_state_kept_outside_haiku(check, message):
+    with pytest.raises(hk.testing.ConformanceError, match=message):
+        hk.testing.check_module(lambda x: PythonCounter()(x), X, checks=[check])
+    # A module carrying its count in Haiku state passes (its parameter and
+    # counter are stacked per layer and each layer's slice is compared).
+    assert hk.testing.check_module(scale_fn, X, checks=[check]).passed == (check,)

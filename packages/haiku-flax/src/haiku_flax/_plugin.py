@@ -18,3 +18,11 @@ def haiku_register_exports(registry):
         ("flatten", "flatten_flax_to_haiku"),
     ):
         registry.add("haiku.experimental.flax", name, f"haiku_flax._src.{module}:{name}")
+
+
+@hookimpl
+def haiku_conformance_examples():
+    """Lifted Flax modules as conformance-kit examples (see haiku_flax._conformance)."""
+    from haiku_flax import _conformance
+
+    return _conformance.examples()

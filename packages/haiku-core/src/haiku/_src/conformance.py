@@ -47,6 +47,7 @@ CONFORMANCE_CHECKS: tuple[str, ...] = (
     "grad",
     "remat",
     "scan",
+    "layer_stack",
     "eval_shape",
     "mixed_precision",
     "interceptors",
@@ -70,6 +71,12 @@ CONFORMANCE_CHECKS: tuple[str, ...] = (
 - ``scan``: the factory stepped by ``hk.scan`` over two inputs (in init and
   in apply, state carried from step to step) creates the same tree and gives
   the outputs and final state of two applies in a row.
+- ``layer_stack``: the factory as a two-layer ``hk.layer_stack`` (the two
+  inputs fed as per-layer inputs) creates every parameter and state entry
+  once per layer (stacked on a leading axis, names under
+  ``__layer_stack_with_per_layer/``); each layer's outputs and new state
+  equal an ``apply`` with that layer's slice of the trees (for modules that
+  draw keys in ``apply``: the same shapes and dtypes, the keys differ).
 - ``eval_shape``: ``jax.eval_shape`` of ``init``/``apply`` and ``hk.eval_shape``
   of the factory inside a transform give the real shapes and dtypes.
 - ``mixed_precision``: with ``params=float32,compute=bfloat16,output=float32``
@@ -153,7 +160,7 @@ class ModuleExample:
     ...     not_applicable={"mixed_precision": "no module class",
     ...                     "interceptors": "no module method to intercept"})
     >>> ex.check().passed
-    ('determinism', 'purity', 'jit', 'vmap', 'grad', 'remat', 'scan', 'eval_shape')
+    ('determinism', 'purity', 'jit', 'vmap', 'grad', 'remat', 'scan', 'layer_stack', 'eval_shape')
     """
 
     name: str
@@ -343,12 +350,16 @@ class _Run:
         """``{check: traced function of (key, apply_key, params, state, inputs, second)}``."""
         from haiku._src.mixed_precision import push_policy
         from haiku._src.control_flow import scan
+        from haiku._src.layer_stack import layer_stack
         from haiku._src.stateful_transforms import remat
 
         f = self.f
         remat_f = self.transformed(lambda fn: (lambda *args: remat(fn)(*args)))
         scan_f = self.transformed(lambda fn: (lambda *xs: scan(
             lambda carry, x: (carry, fn(*x)), 0, xs)[1]))
+        # layer_stack takes no *args function: the inputs go in as one tuple.
+        layer_stack_f = self.transformed(lambda fn: (lambda *xs: layer_stack(
+            2, with_per_layer_inputs=True)(lambda carry, x: (carry, fn(*x)))(0.0, xs)[1]))
         parts: dict[str, Callable[..., Any]] = {}
 
         def jit_part(key, apply_key, params, state, inputs, second):
@@ -377,6 +388,15 @@ class _Run:
                     f.apply(params, f.apply(params, state, apply_key, *inputs)[1], apply_key,
                             *second))
 
+        def layer_stack_part(key, apply_key, params, state, inputs, second):
+            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
+                            for a, b in zip(inputs, second))
+            ls_params, ls_state = layer_stack_f.init(key, *stacked)
+            outs, ls_new_state = layer_stack_f.apply(ls_params, ls_state, apply_key, *stacked)
+            per_layer = [f.apply(_layer(ls_params, i), _layer(ls_state, i), apply_key, *xs)
+                         for i, xs in enumerate((inputs, second))]
+            return (ls_params, ls_state), (outs, ls_new_state), per_layer
+
         def mixed_precision_part(key, apply_key, params, state, inputs, second):
             import jmp
 
@@ -388,7 +408,7 @@ class _Run:
                 return mp_params, f.apply(mp_params, mp_state, apply_key, *inputs)
 
         all_parts = {"jit": jit_part, "vmap": vmap_part, "grad": grad_part,
-                     "remat": remat_part, "scan": scan_part,
+                     "remat": remat_part, "scan": scan_part, "layer_stack": layer_stack_part,
                      "mixed_precision": mixed_precision_part}
         for check, part in all_parts.items():
             if check in self.checks:
@@ -533,6 +553,44 @@ def _check_scan(run: _Run, ex: dict) -> None:
              exact=False, **tol)
 
 
+_LAYER_STACK_PREFIX = "__layer_stack_with_per_layer/"
+
+
+def _layer(tree: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """Layer ``index`` of a layer_stack params/state tree, under the plain names."""
+    layer = {}
+    for module, bundle in tree.items():
+        if not module.startswith(_LAYER_STACK_PREFIX):
+            raise AssertionError(
+                f"layer_stack created {module!r}, outside {_LAYER_STACK_PREFIX!r}")
+        layer[module[len(_LAYER_STACK_PREFIX):]] = {k: v[index] for k, v in bundle.items()}
+    return layer
+
+
+def _check_layer_stack(run: _Run, ex: dict) -> None:
+    tol = dict(rtol=ex["rtol"], atol=ex["atol"])
+    (params, state), (outs, new_state), per_layer = run.compiled("layer_stack")
+    for what, tree, plain in (("params", params, run.params), ("state", state, run.state)):
+        for path, leaf in _leaves_with_paths(tree):
+            if np.shape(leaf)[:1] != (2,):
+                raise AssertionError(f"layer_stack {what}{path} has shape {np.shape(leaf)}, "
+                                     "not one entry per layer on a leading axis of 2")
+        for i in range(2):
+            _compare_shapes(f"layer {i} of the layer_stack {what}", _layer(tree, i), plain)
+    for i, (out, layer_state) in enumerate(per_layer):
+        actual_out = jax.tree_util.tree_map(lambda y: y[i], outs)
+        actual_state = _layer(new_state, i)
+        if run.apply_key is None:
+            _compare(f"layer {i} outputs vs. apply with its params", actual_out, out,
+                     exact=False, **tol)
+            _compare(f"layer {i} new state vs. apply with its params", actual_state,
+                     layer_state, exact=False, **tol)
+        else:
+            _compare_shapes(f"layer {i} outputs vs. apply with its params", actual_out, out)
+            _compare_shapes(f"layer {i} new state vs. apply with its params", actual_state,
+                            layer_state)
+
+
 def _check_eval_shape(run: _Run, ex: dict) -> None:
     from haiku._src.stateful_transforms import eval_shape
 
@@ -659,6 +717,7 @@ _CHECK_FUNCTIONS: dict[str, Callable[[_Run, dict], Any]] = {
     "grad": _check_grad,
     "remat": _check_remat,
     "scan": _check_scan,
+    "layer_stack": _check_layer_stack,
     "eval_shape": _check_eval_shape,
     "mixed_precision": _check_mixed_precision,
     "interceptors": _check_interceptors,
