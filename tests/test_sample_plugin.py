@@ -122,3 +122,47 @@ def test_blocked_sample_plugin(env, reason):
     assert reason in message
     assert out["registered"] == ["contrib-sample", "haiku-contrib-sample", "loaded"]
     assert out["works"] == "ScaleByParameter"
+
+
+# -- haiku-experimental's hooks, implemented by the sample plugin ---------------
+
+
+def test_sample_plugin_loads_before_haiku_experimental_specifies_its_hooks():
+    # A fresh interpreter: the plugins load at `import haiku`, before
+    # haiku.experimental's tools add their hook specifications.
+    out = _run(
+        """
+        import json, sys
+        import haiku.plugins
+        info = {p.name: p for p in haiku.plugins.list_plugins()}["contrib-sample"]
+        print(json.dumps([info.status, "haiku_experimental._src.extensions" in sys.modules]))
+        """
+    )
+    assert out == ["loaded", False]
+
+
+def test_tabulate_shows_the_sample_plugins_param_bytes_column():
+    def f(x):
+        x = hk.Linear(3)(x)
+        return hk.contrib.ScaleByParameter()(x.astype(jnp.bfloat16))
+
+    x = jnp.ones([2, 4])
+    table = hk.experimental.tabulate(f, columns=("module", "param_bytes"))(x)
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip()
+            for line in table.splitlines() if line.startswith("| ") and "(" in line}
+    params = hk.transform(f).init(jax.random.PRNGKey(0), x)
+    assert "Param bytes" in table.splitlines()[1]
+    assert rows == {
+        "linear (Linear)": str(params["linear"]["w"].nbytes + params["linear"]["b"].nbytes),
+        "scale_by_parameter (ScaleByParameter)": str(params["scale_by_parameter"]["scale"].nbytes),
+    }
+    assert rows["scale_by_parameter (ScaleByParameter)"] == "2"  # one bfloat16
+
+
+def test_jaxpr_info_counts_sort_with_the_sample_plugins_estimator():
+    from haiku.experimental import jaxpr_info
+
+    f = hk.transform(lambda x: jnp.sort(x, axis=0) * 2.0)
+    info = jaxpr_info.make_model_info(f.apply)({}, None, jnp.ones([16, 3]))
+    # sort: 3 columns of 16 values, 16 * log2(16) comparisons each; mul: 48.
+    assert info.flops == 3 * 16 * 4 + 48

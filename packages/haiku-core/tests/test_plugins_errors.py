@@ -371,7 +371,20 @@ def test_unknown_hook_makes_the_plugin_fail(plugin_site):
     info = _status("unknownhook")
     assert info.status == "failed"
     assert "unknown hook 'haiku_no_such_hook'" in info.error
+    # The fix for a hook that another distribution specifies is named.
+    assert "must be marked @hookimpl(optionalhook=True)" in info.error
     assert not hk.plugins.plugin_manager().has_plugin("unknownhook")
+
+
+def test_an_optional_hook_without_a_specification_loads(plugin_site):
+    plugin_site.add_plugin(
+        "fake-optional-hook",
+        "optionalhook",
+        [("haiku", "from_optional", "math:e")],
+        extra="@hookimpl(optionalhook=True)\ndef haiku_other_distribution_hook():\n    return 1\n",
+    )
+    assert _status("optionalhook").status == "loaded"
+    assert hk.from_optional == pytest.approx(2.71828, abs=1e-5)
 
 
 def test_hookimpl_with_wrong_argument_names(plugin_site):

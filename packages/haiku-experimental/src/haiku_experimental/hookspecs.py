@@ -9,6 +9,11 @@ plugin registered by hand with :func:`haiku.plugins.register` counts at once).
 
 Two plugins defining one column name or one primitive is an error naming
 both.
+
+Mark implementations ``@hookimpl(optionalhook=True)``: haiku loads plugins
+before haiku-experimental adds these specifications (and a plugin may be
+installed without haiku-experimental), and an implementation of a hook with
+no specification fails the plugin's registration unless it is optional.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class ExperimentalHookSpecs:
         Example, in a plugin module:
 
         >>> from haiku.plugins import hookimpl
-        >>> @hookimpl
+        >>> @hookimpl(optionalhook=True)
         ... def haiku_experimental_tabulate_columns():
         ...   return {"state_size": ("State count", lambda inv: sum(
         ...       s.size for s in inv.module_details.state.values()))}
@@ -62,7 +67,7 @@ class ExperimentalHookSpecs:
 
         >>> import math
         >>> from haiku.plugins import hookimpl
-        >>> @hookimpl
+        >>> @hookimpl(optionalhook=True)
         ... def haiku_experimental_flop_estimators():
         ...   return {"exp": lambda eqn: 10 * math.prod(eqn.outvars[0].aval.shape)}
         """

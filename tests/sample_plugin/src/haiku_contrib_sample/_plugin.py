@@ -28,3 +28,21 @@ def haiku_conformance_examples():
     from haiku_contrib_sample import _conformance
 
     return _conformance.examples()
+
+
+# haiku-experimental's hooks: optional, so this plugin also loads where
+# haiku-experimental is not installed (or its specifications not yet added).
+@hookimpl(optionalhook=True)
+def haiku_experimental_tabulate_columns():
+    """A "Param bytes" column for ``hk.experimental.tabulate`` (``columns=(..., "param_bytes")``)."""
+    from haiku_contrib_sample._src import experimental_hooks
+
+    return {"param_bytes": ("Param bytes", experimental_hooks.param_bytes)}
+
+
+@hookimpl(optionalhook=True)
+def haiku_experimental_flop_estimators():
+    """A FLOP estimate for ``sort``, which haiku-experimental does not estimate."""
+    from haiku_contrib_sample._src import experimental_hooks
+
+    return {"sort": experimental_hooks.sort_flops}

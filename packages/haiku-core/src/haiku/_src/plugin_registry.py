@@ -219,7 +219,14 @@ def _activate(state: _State, record: _Record, plugin: object) -> None:
             impl.function(*(kwargs[arg] for arg in impl.argnames))
     except Exception as err:
         state.pm.unregister(name=record.name)
-        record.fail(FAILED, f"{step} {_describe_error(err)}", err)
+        message = f"{step} {_describe_error(err)}"
+        if "unknown hook" in str(err):
+            message += (
+                " (a hook that another distribution specifies, e.g. haiku-experimental's, "
+                "must be marked @hookimpl(optionalhook=True): its specification is only "
+                "added when that distribution is used)"
+            )
+        record.fail(FAILED, message, err)
         return
     record.status, record.error, record.cause = LOADED, None, None
     record.registry = registry
