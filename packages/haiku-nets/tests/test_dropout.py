@@ -147,3 +147,30 @@ def test_inside_a_transform_with_next_rng_key():
     b = transformed.apply({}, jax.random.PRNGKey(1), x)
     assert (a != b).any()
     np.testing.assert_array_equal(a, transformed.apply({}, jax.random.PRNGKey(0), x))
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.25, np.float16(0.5)])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.int32])
+def test_fast_eval_shape_draws_no_mask_and_gives_eval_shape_types(monkeypatch, rate, dtype):
+    def fn(x):
+        return hk.dropout(hk.next_rng_key(), rate, x, broadcast_dims=[0])
+
+    f = hk.transform(fn)
+    x = jnp.ones([3, 4], dtype)
+    key = jax.random.PRNGKey(0)
+    expected = jax.eval_shape(f.apply, {}, key, x)
+    draws = []
+    bernoulli = jax.random.bernoulli
+    monkeypatch.setattr(jax.random, "bernoulli", lambda *a, **k: draws.append(1) or bernoulli(*a, **k))
+    assert hk.experimental.fast_eval_shape(f.apply, {}, key, x) == expected
+    assert draws == []
+    # Outside fast_eval_shape the mask is drawn as usual (a new transform:
+    # JAX caches the trace of f.apply from above).
+    jax.eval_shape(hk.transform(fn).apply, {}, key, x)
+    assert draws == ([] if rate == 0.0 else [1])
+
+
+def test_fast_eval_shape_keeps_the_argument_checks():
+    f = hk.transform(lambda x: hk.dropout(hk.next_rng_key(), 1.5, x))
+    with pytest.raises(ValueError, match=r"dropout: rate must be in \[0, 1\), got 1.5"):
+        hk.experimental.fast_eval_shape(f.apply, {}, jax.random.PRNGKey(0), jnp.ones([2]))

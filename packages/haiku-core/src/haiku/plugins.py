@@ -72,6 +72,7 @@ __all__ = [
     "list_plugins",
     "plugin_manager",
     "register",
+    "substitute_in_fast_eval_shape",
     "unregister",
 ]
 
@@ -181,3 +182,28 @@ def plugin_manager():
     True
     """
     return _registry.plugin_manager()
+
+
+def substitute_in_fast_eval_shape(substitute):
+    """Decorates a function to run ``substitute`` while ``hk.experimental.fast_eval_shape`` runs.
+
+    For plugin authors: ``substitute`` takes the same arguments and returns
+    values of the same shapes and dtypes, skipping work that does not change
+    them (random masks, ...). haiku-nets' ``hk.dropout`` uses it.
+
+    >>> import haiku.plugins
+    >>> @haiku.plugins.substitute_in_fast_eval_shape(lambda x: x)
+    ... def expensive_identity(x):
+    ...   return x + 0 * jax.random.normal(jax.random.PRNGKey(0), x.shape)
+    >>> hk.experimental.fast_eval_shape(expensive_identity, jnp.ones([2]))
+    ShapeDtypeStruct(shape=(2,), dtype=float32)
+
+    Args:
+      substitute: What to run instead, with the same arguments.
+
+    Returns:
+      A decorator.
+    """
+    from haiku._src.fast_eval import substitute_in_fast_eval_shape as decorate
+
+    return decorate(substitute)

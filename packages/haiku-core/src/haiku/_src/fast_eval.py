@@ -8,8 +8,9 @@ only):
   zeros initializer); state initializers run as usual, as in dm-haiku 0.0.17;
 * :func:`jax.random.fold_in` returns its key unchanged;
 * functions decorated with :func:`substitute_in_fast_eval_shape` run their
-  substitute instead. This is the hook for layers outside haiku-core:
-  haiku-nets' ``hk.dropout`` becomes the identity with it.
+  substitute instead. This is the hook for layers outside haiku-core (public
+  as ``haiku.plugins.substitute_in_fast_eval_shape``): haiku-nets'
+  ``hk.dropout`` draws no random mask with it.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from haiku.plugins import substitute_in_fast_eval_shape
 
 __all__ = ["dropout"]
 
@@ -22,6 +23,36 @@ def _concrete_rate(rate) -> float | None:
         return None
 
 
+def _checked_mask_shape(rng, rate, x, broadcast_dims) -> list[int] | None:
+    """The mask's shape after checking the arguments; None when ``rate`` is 0."""
+    concrete = _concrete_rate(rate)
+    if concrete is not None:
+        if not 0.0 <= concrete < 1.0:
+            raise ValueError(f"dropout: rate must be in [0, 1), got {rate!r}.")
+        if concrete == 0.0:
+            return None
+    if rng is None:
+        raise TypeError(
+            "dropout: rng must be a JAX random key (e.g. hk.next_rng_key()), got None.")
+
+    shape = list(np.shape(x))
+    for axis in broadcast_dims:
+        if not -len(shape) <= axis < len(shape):
+            raise ValueError(
+                f"dropout: broadcast_dims {tuple(broadcast_dims)} has axis {axis}, out of "
+                f"range for x of shape {tuple(shape)}.")
+        shape[axis] = 1
+    return shape
+
+
+def _without_mask(rng, rate, x, broadcast_dims=()):
+    """``dropout`` under ``fast_eval_shape``: the same checks and output type, no mask."""
+    if _checked_mask_shape(rng, rate, x, broadcast_dims) is None:
+        return x
+    return jnp.asarray(x) / (1.0 - rate)
+
+
+@substitute_in_fast_eval_shape(_without_mask)
 def dropout(
     rng: jax.Array,
     rate: float,
@@ -65,23 +96,9 @@ def dropout(
         ``broadcast_dims`` is out of range.
       TypeError: If ``rng`` is not a JAX random key.
     """
-    concrete = _concrete_rate(rate)
-    if concrete is not None:
-        if not 0.0 <= concrete < 1.0:
-            raise ValueError(f"dropout: rate must be in [0, 1), got {rate!r}.")
-        if concrete == 0.0:
-            return x
-    if rng is None:
-        raise TypeError(
-            "dropout: rng must be a JAX random key (e.g. hk.next_rng_key()), got None.")
-
-    shape = list(np.shape(x))
-    for axis in broadcast_dims:
-        if not -len(shape) <= axis < len(shape):
-            raise ValueError(
-                f"dropout: broadcast_dims {tuple(broadcast_dims)} has axis {axis}, out of "
-                f"range for x of shape {tuple(shape)}.")
-        shape[axis] = 1
+    shape = _checked_mask_shape(rng, rate, x, broadcast_dims)
+    if shape is None:
+        return x
     keep_rate = 1.0 - rate
     keep = jax.random.bernoulli(rng, keep_rate, shape)
     keep = jnp.broadcast_to(keep, np.shape(x))
