@@ -1,13 +1,24 @@
-"""Python-side cost of haiku: tracing an MLP of N Linear layers, vs plain JAX.
+"""Python-side cost of haiku: tracing N Linear modules, vs the same model in plain JAX.
 
-Runs in any venv that has a `haiku` (ours or dm-haiku 0.0.17) and prints one
-JSON line per model size with the median time to trace ``init`` and
-``apply`` (``jax.make_jaxpr`` of a fresh wrapper each repetition: JAX caches
-on function identity) divided by the median time to trace the same model
-written by hand in JAX, measured interleaved in the same process::
+Runs in any venv that has a `haiku` (ours or dm-haiku 0.0.17). For each N it
+traces ``init`` and ``apply`` (``jax.make_jaxpr`` of a fresh wrapper each
+repetition: JAX caches on function identity) of two models and of the same
+computation written by hand in JAX, interleaved (A B A B ...), and prints one
+JSON line with the median ratios haiku / JAX (wall time) and the CPU time
+haiku adds above JAX, in microseconds per module:
 
-    python benchmarks/trace_overhead.py            # this venv's haiku
-    nox -s bench                                   # ours and dm-haiku side by side
+``flat``
+  N ``hk.Linear`` modules called in a row (an MLP without activations);
+``nested``
+  the same N ``hk.Linear`` modules, each inside a module that also holds the
+  next one: module names grow to N levels (``nest/~/nest/~/...``), so a cost
+  that grows with nesting depth shows as a per-module cost growing with N.
+
+A last line gives the slope of the added CPU time over N (least squares over
+the sizes), i.e. haiku's overhead per module; it should not depend on N::
+
+    python benchmarks/trace_overhead.py [--flat 10 100 1000] [--nested 10 25 50] [--repeats 7]
+    nox -s bench                   # ours;  nox -s bench-dm-haiku: dm-haiku 0.0.17
 """
 
 from __future__ import annotations
@@ -15,7 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
+from collections.abc import Callable
 
 import haiku as hk
 import jax
@@ -24,18 +37,30 @@ import jax.numpy as jnp
 WIDTH = 8
 
 
-def haiku_model(depth: int) -> hk.Transformed:
-    def forward(x):
-        for _ in range(depth):
+class Nest(hk.Module):
+    """A Linear, then (while ``depth > 1``) a Nest one level down."""
+
+    def __init__(self, depth: int, name: str | None = None):
+        super().__init__(name=name)
+        self.depth = depth
+
+    def __call__(self, x):
+        x = hk.Linear(WIDTH)(x)
+        return Nest(self.depth - 1)(x) if self.depth > 1 else x
+
+
+def haiku_model(kind: str, n: int) -> hk.Transformed:
+    def flat(x):
+        for _ in range(n):
             x = hk.Linear(WIDTH)(x)
         return x
 
-    return hk.transform(forward)
+    return hk.transform(flat if kind == "flat" else (lambda x: Nest(n)(x)))
 
 
-def jax_init(key, x, depth):
+def jax_init(key, x, n):
     params = []
-    for _ in range(depth):
+    for _ in range(n):
         key, sub = jax.random.split(key)
         w = jax.random.truncated_normal(sub, -2.0, 2.0, (x.shape[-1], WIDTH)) / jnp.sqrt(x.shape[-1])
         params.append((w, jnp.zeros([WIDTH])))
@@ -48,49 +73,69 @@ def jax_apply(params, x):
     return x
 
 
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def measure(depth: int, repeats: int) -> dict[str, float]:
-    model = haiku_model(depth)
+def measure(kind: str, n: int, repeats: int) -> dict[str, float | int | str]:
+    model = haiku_model(kind, n)
     key = jax.random.PRNGKey(0)
     x = jnp.ones([1, WIDTH])
     params = model.init(key, x)
-    ref_params = jax_init(key, x, depth)
+    ref_params = jax_init(key, x, n)
     cases = {
         "init": (
             lambda: jax.make_jaxpr(lambda k, x: model.init(k, x))(key, x),
-            lambda: jax.make_jaxpr(lambda k, x: jax_init(k, x, depth))(key, x),
+            lambda: jax.make_jaxpr(lambda k, x: jax_init(k, x, n))(key, x),
         ),
         "apply": (
             lambda: jax.make_jaxpr(lambda p, x: model.apply(p, None, x))(params, x),
             lambda: jax.make_jaxpr(lambda p, x: jax_apply(p, x))(ref_params, x),
         ),
     }
-    result: dict[str, float] = {"depth": depth}
+    result: dict[str, float | int | str] = {"model": kind, "modules": n}
     for name, (ours, reference) in cases.items():
         a, b = [], []
         for _ in range(repeats):  # Interleaved: A B A B ...
-            a.append(median_seconds(ours, 1))
-            b.append(median_seconds(reference, 1))
-        result[f"{name}_ratio"] = round(statistics.median(a) / statistics.median(b), 3)
+            a.append(timed(ours))
+            b.append(timed(reference))
+        wall = statistics.median(t[0] for t in a) / statistics.median(t[0] for t in b)
+        added = statistics.median(t[1] for t in a) - statistics.median(t[1] for t in b)
+        result[f"{name}_ratio"] = round(wall, 3)
+        result[f"{name}_added_cpu_us_per_module"] = round(1e6 * added / n, 1)
+        result[f"_{name}_added_cpu_s"] = added
     return result
+
+
+def slope(points: list[tuple[int, float]]) -> float:
+    """Least-squares slope of ``y`` over ``n``."""
+    mean_n = statistics.mean(n for n, _ in points)
+    mean_y = statistics.mean(y for _, y in points)
+    num = sum((n - mean_n) * (y - mean_y) for n, y in points)
+    return num / sum((n - mean_n) ** 2 for n, _ in points)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--depths", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--flat", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--nested", type=int, nargs="+", default=[10, 25, 50])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    library = "dm-haiku" if hasattr(hk, "__version__") and hk.__version__.startswith("0.0.") else "haiku"
-    for depth in args.depths:
-        print(json.dumps({"library": library, **measure(depth, args.repeats)}))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 100 * max(args.nested)))
+    library = "dm-haiku" if getattr(hk, "__version__", "").startswith("0.0.") else "haiku"
+    for kind, sizes in (("flat", args.flat), ("nested", args.nested)):
+        rows = [measure(kind, n, args.repeats) for n in sizes]
+        for row in rows:
+            print(json.dumps({"library": library, **{k: v for k, v in row.items()
+                                                     if not k.startswith("_")}}))
+        summary = {"library": library, "model": kind, "slope_over": sizes}
+        for name in ("init", "apply"):
+            points = [(int(r["modules"]), float(r[f"_{name}_added_cpu_s"])) for r in rows]
+            summary[f"{name}_added_cpu_us_per_module"] = round(1e6 * slope(points), 1)
+        print(json.dumps(summary))
 
 
 if __name__ == "__main__":
