@@ -65,6 +65,9 @@ CATALOGUE = [
      lambda: init(lambda x: hk.Conv2DLSTM((3, 3), 2, 3)(
          x, hk.Conv2DLSTM((3, 3), 2, 3).initial_state(1)), ones(1, 4, 4, 2)),
      ValueError, ["conv2_dlstm:", "(1, 4, 4, 2)", "(1, 3, 3, 2)"]),
+    ("SpectralNorm input of another width after init",
+     lambda: apply_with_init_of(lambda x: hk.SpectralNorm()(x), [ones(3, 4)], [ones(3, 5)]),
+     ValueError, ["spectral_norm:", "u0 has shape (1, 4)", "(3, 5)", "(1, 5)"]),
     ("GroupNorm channels not divisible by groups",
      lambda: init(lambda x: hk.GroupNorm(3)(x), ones(1, 2, 2, 4)),
      ValueError, ["group_norm:", "channels=4, groups=3", "(1, 2, 2, 4)"]),

@@ -111,6 +111,11 @@ class SpectralNorm(hk.Module):
 
         u0 = hk.get_state("u0", (1, matrix.shape[-1]), matrix.dtype,
                           init=hk.initializers.RandomNormal())
+        if u0.shape != (1, matrix.shape[-1]):
+            raise ValueError(
+                f"{self.module_name}: the state u0 has shape {tuple(u0.shape)} (set by an "
+                f"earlier call) but the input of shape {value.shape} needs "
+                f"{(1, matrix.shape[-1])}.")
         for _ in range(self.n_steps):
             v0 = _l2_normalize(jnp.matmul(u0, matrix.T), self.eps)
             u0 = _l2_normalize(jnp.matmul(v0, matrix), self.eps)
