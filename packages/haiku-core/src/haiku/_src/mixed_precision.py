@@ -73,11 +73,11 @@ def _make_entry(policy: jmp.Policy) -> _Entry:
     # outer compute dtype on its way to the inner one).
     def creator(next_creator, shape, dtype, init, context):
         del dtype, context
-        return next_creator(shape, _current.get().param_dtype, init)
+        return next_creator(shape, (_current.get() or policy).param_dtype, init)
 
     def getter(next_getter, value, context):
         del context
-        return next_getter(_current.get().cast_to_compute(value))
+        return next_getter((_current.get() or policy).cast_to_compute(value))
 
     # (function, params, state), as frame.creators and frame.getters hold them.
     return _Entry(policy, (creator, True, False), (getter, True, True))
