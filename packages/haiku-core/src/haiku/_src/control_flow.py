@@ -238,6 +238,11 @@ def scan(
     >>> print(f.apply(params, None, jnp.arange(4.)))
     (Array(6., dtype=float32), Array([0., 1., 3., 6.], dtype=float32))
 
+    Run without ``jax.jit``, the loop is compiled once per program: calling
+    ``init``/``apply`` again (new parameters, new inputs of the same shapes)
+    reuses the compiled loop, where a bare :func:`jax.lax.scan` would compile
+    the new body function again.
+
     Args:
       f: The loop body ``(carry, x) -> (carry, y)``.
       init: The initial carry.
