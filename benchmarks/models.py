@@ -15,6 +15,10 @@ and their train-step jaxprs can be compared equation by equation.
 ``lstm``
   ``hk.LSTM(256)`` unrolled over 64 steps by ``hk.dynamic_unroll`` (batch 32,
   128 inputs), against ``jax.lax.scan``.
+``resnet18``
+  ``hk.nets.ResNet18(10)`` in training mode (BatchNorm on batch statistics) on
+  32 images of 32x32x3, against ``lax.conv_general_dilated`` and a hand-written
+  BatchNorm.
 ``transformer``
   ``num_blocks`` pre-LayerNorm blocks (``hk.MultiHeadAttention`` with 8 heads
   of 64, ``hk.LayerNorm``, a GELU MLP of width 2048) on ``[8, 128, 512]``,
@@ -251,8 +255,103 @@ def transformer_stack(num_blocks: int = 12, batch: int = BATCH, seq: int = SEQ) 
                  loss, jax_init, jax_loss)
 
 
+# ResNet-18.
+
+
+def _conv(x, w, stride):
+    return jax.lax.conv_general_dilated(
+        x, w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def _batch_norm(p, x, eps=EPS):
+    """BatchNorm in training mode, as haiku forms it (``E[x^2] - E[x]^2``)."""
+    mean = jnp.mean(x, (0, 1, 2), keepdims=True)
+    var = jnp.mean(jnp.square(x), (0, 1, 2), keepdims=True) - jnp.square(mean)
+    inv = jax.lax.rsqrt(var + eps) * p["scale"]
+    return (x - mean) * inv + p["offset"]
+
+
+def _xent(logits):
+    """Cross-entropy of every example against class 0."""
+    return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[:, 0])
+
+
+RESNET18_GROUPS = ((64, 1, False), (128, 2, True), (256, 2, True), (512, 2, True))
+
+
+def resnet18(batch: int = 32, size: int = 32, classes: int = 10) -> Model:
+    """``hk.nets.ResNet18`` (BatchNorm in training mode) on 32x32x3 images, by hand with lax convs."""
+
+    def forward(x):
+        return hk.nets.ResNet18(classes)(x, is_training=True)
+
+    f = hk.without_apply_rng(hk.transform_with_state(forward))
+
+    def images():
+        return jnp.linspace(-1.0, 1.0, batch * size * size * 3).reshape(batch, size, size, 3)
+
+    # The moving averages only change the (discarded) new state: start from zeros.
+    state = jax.tree_util.tree_map(
+        lambda s: jnp.zeros(s.shape, s.dtype),
+        jax.eval_shape(f.init, jax.random.PRNGKey(0), images())[1])
+    root = "res_net18/~/"
+
+    def haiku_loss(params, x):
+        return _xent(f.apply(params, state, x)[0])
+
+    def block_names(g, b):
+        return f"{root}block_group_{g}/~/block_{b}/~/"
+
+    def jax_init(key, x):
+        def conv_w(key, shape):
+            return truncated_normal(key, shape, 1.0 / math.sqrt(math.prod(shape[:-1])))
+
+        def bn(c):
+            return {"scale": jnp.ones([1, 1, 1, c]), "offset": jnp.zeros([1, 1, 1, c])}
+
+        keys = iter(jax.random.split(key, 32))
+        params = {f"{root}initial_conv": {"w": conv_w(next(keys), (7, 7, x.shape[-1], 64))},
+                  f"{root}initial_batchnorm": bn(64)}
+        c_in = 64
+        for g, (c, _, projection) in enumerate(RESNET18_GROUPS):
+            for b in range(2):
+                n = block_names(g, b)
+                if projection and b == 0:
+                    params[n + "shortcut_conv"] = {"w": conv_w(next(keys), (1, 1, c_in, c))}
+                    params[n + "shortcut_batchnorm"] = bn(c)
+                params[n + "conv_0"] = {"w": conv_w(next(keys), (3, 3, c_in, c))}
+                params[n + "batchnorm_0"] = bn(c)
+                params[n + "conv_1"] = {"w": conv_w(next(keys), (3, 3, c, c))}
+                params[n + "batchnorm_1"] = bn(c)
+                c_in = c
+        params[f"{root}logits"] = {"w": jnp.zeros([512, classes]), "b": jnp.zeros([classes])}
+        return params
+
+    def jax_loss(params, x):
+        x = _conv(x, params[f"{root}initial_conv"]["w"], 2)
+        x = jax.nn.relu(_batch_norm(params[f"{root}initial_batchnorm"], x))
+        x = jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 3, 3, 1), (1, 2, 2, 1), "SAME")
+        for g, (_, stride, projection) in enumerate(RESNET18_GROUPS):
+            for b in range(2):
+                n = block_names(g, b)
+                s = stride if b == 0 else 1
+                shortcut = x
+                if projection and b == 0:
+                    shortcut = _batch_norm(params[n + "shortcut_batchnorm"],
+                                           _conv(x, params[n + "shortcut_conv"]["w"], s))
+                out = jax.nn.relu(_batch_norm(params[n + "batchnorm_0"],
+                                              _conv(x, params[n + "conv_0"]["w"], s)))
+                out = _batch_norm(params[n + "batchnorm_1"], _conv(out, params[n + "conv_1"]["w"], 1))
+                x = jax.nn.relu(out + shortcut)
+        return _xent(linear(params[f"{root}logits"], jnp.mean(x, axis=(1, 2))))
+
+    return Model("resnet18", images, lambda key, x: f.init(key, x)[0], haiku_loss, jax_init,
+                 jax_loss)
+
+
 MODELS: dict[str, Callable[..., Model]] = {
     "mlp": mlp,
+    "resnet18": resnet18,
     "lstm": lstm,
     "transformer": transformer,
     "transformer_stack": transformer_stack,
