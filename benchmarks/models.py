@@ -15,9 +15,10 @@ and their train-step jaxprs can be compared equation by equation.
 ``lstm``
   ``hk.LSTM(256)`` unrolled over 64 steps by ``hk.dynamic_unroll`` (batch 32,
   128 inputs), against ``jax.lax.scan``.
-``resnet18``
-  ``hk.nets.ResNet18(10)`` in training mode (BatchNorm on batch statistics) on
-  32 images of 32x32x3, against ``lax.conv_general_dilated`` and a hand-written
+``resnet18`` / ``resnet50``
+  ``hk.nets.ResNet18(10)`` on 32 images of 32x32x3 / ``hk.nets.ResNet50(10)``
+  on 64 images of 224x224x3, in training mode (BatchNorm on batch
+  statistics), against ``lax.conv_general_dilated`` and a hand-written
   BatchNorm.
 ``transformer``
   ``num_blocks`` pre-LayerNorm blocks (``hk.MultiHeadAttention`` with 8 heads
@@ -276,14 +277,27 @@ def _xent(logits):
     return jnp.mean(jax.nn.logsumexp(logits, axis=-1) - logits[:, 0])
 
 
-RESNET18_GROUPS = ((64, 1, False), (128, 2, True), (256, 2, True), (512, 2, True))
+# depth -> (blocks per group, channels per group, bottleneck, projection per group);
+# the groups' strides are (1, 2, 2, 2).
+RESNETS = {
+    18: ((2, 2, 2, 2), (64, 128, 256, 512), False, (False, True, True, True)),
+    50: ((3, 4, 6, 3), (256, 512, 1024, 2048), True, (True, True, True, True)),
+}
 
 
-def resnet18(batch: int = 32, size: int = 32, classes: int = 10) -> Model:
-    """``hk.nets.ResNet18`` (BatchNorm in training mode) on 32x32x3 images, by hand with lax convs."""
+def _block_convs(channels, stride, bottleneck):
+    """``(out channels, kernel, stride)`` of a BlockV1's convolutions, as haiku builds them."""
+    if bottleneck:
+        return ((channels // 4, 1, 1), (channels // 4, 3, stride), (channels, 1, 1))
+    return ((channels, 3, stride), (channels, 3, 1))
+
+
+def resnet(depth: int, batch: int, size: int, classes: int = 10) -> Model:
+    """``hk.nets.ResNet{depth}`` (BatchNorm in training mode), by hand with lax convs."""
+    blocks, channels, bottleneck, projections = RESNETS[depth]
 
     def forward(x):
-        return hk.nets.ResNet18(classes)(x, is_training=True)
+        return getattr(hk.nets, f"ResNet{depth}")(classes)(x, is_training=True)
 
     f = hk.without_apply_rng(hk.transform_with_state(forward))
 
@@ -294,64 +308,77 @@ def resnet18(batch: int = 32, size: int = 32, classes: int = 10) -> Model:
     state = jax.tree_util.tree_map(
         lambda s: jnp.zeros(s.shape, s.dtype),
         jax.eval_shape(f.init, jax.random.PRNGKey(0), images())[1])
-    root = "res_net18/~/"
+    root = f"res_net{depth}/~/"
 
     def haiku_loss(params, x):
         return _xent(f.apply(params, state, x)[0])
 
-    def block_names(g, b):
-        return f"{root}block_group_{g}/~/block_{b}/~/"
+    def blocks_of():
+        """``(name prefix, channels, stride, projection)`` of every block, in order."""
+        for g, (n, c, projection) in enumerate(zip(blocks, channels, projections)):
+            for b in range(n):
+                yield (f"{root}block_group_{g}/~/block_{b}/~/", c, (1 if g == 0 else 2) if b == 0
+                       else 1, projection and b == 0)
 
     def jax_init(key, x):
-        def conv_w(key, shape):
-            return truncated_normal(key, shape, 1.0 / math.sqrt(math.prod(shape[:-1])))
+        keys = iter(jax.random.split(key, 2 + 4 * sum(blocks)))
+
+        def conv_w(shape):
+            return truncated_normal(next(keys), shape, 1.0 / math.sqrt(math.prod(shape[:-1])))
 
         def bn(c):
             return {"scale": jnp.ones([1, 1, 1, c]), "offset": jnp.zeros([1, 1, 1, c])}
 
-        keys = iter(jax.random.split(key, 32))
-        params = {f"{root}initial_conv": {"w": conv_w(next(keys), (7, 7, x.shape[-1], 64))},
+        params = {f"{root}initial_conv": {"w": conv_w((7, 7, x.shape[-1], 64))},
                   f"{root}initial_batchnorm": bn(64)}
         c_in = 64
-        for g, (c, _, projection) in enumerate(RESNET18_GROUPS):
-            for b in range(2):
-                n = block_names(g, b)
-                if projection and b == 0:
-                    params[n + "shortcut_conv"] = {"w": conv_w(next(keys), (1, 1, c_in, c))}
-                    params[n + "shortcut_batchnorm"] = bn(c)
-                params[n + "conv_0"] = {"w": conv_w(next(keys), (3, 3, c_in, c))}
-                params[n + "batchnorm_0"] = bn(c)
-                params[n + "conv_1"] = {"w": conv_w(next(keys), (3, 3, c, c))}
-                params[n + "batchnorm_1"] = bn(c)
-                c_in = c
-        params[f"{root}logits"] = {"w": jnp.zeros([512, classes]), "b": jnp.zeros([classes])}
+        for name, c, stride, projection in blocks_of():
+            if projection:
+                params[name + "shortcut_conv"] = {"w": conv_w((1, 1, c_in, c))}
+                params[name + "shortcut_batchnorm"] = bn(c)
+            for i, (c_out, kernel, _) in enumerate(_block_convs(c, stride, bottleneck)):
+                params[f"{name}conv_{i}"] = {"w": conv_w((kernel, kernel, c_in, c_out))}
+                params[f"{name}batchnorm_{i}"] = bn(c_out)
+                c_in = c_out
+        params[f"{root}logits"] = {"w": jnp.zeros([c_in, classes]), "b": jnp.zeros([classes])}
         return params
 
     def jax_loss(params, x):
         x = _conv(x, params[f"{root}initial_conv"]["w"], 2)
         x = jax.nn.relu(_batch_norm(params[f"{root}initial_batchnorm"], x))
         x = jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 3, 3, 1), (1, 2, 2, 1), "SAME")
-        for g, (_, stride, projection) in enumerate(RESNET18_GROUPS):
-            for b in range(2):
-                n = block_names(g, b)
-                s = stride if b == 0 else 1
-                shortcut = x
-                if projection and b == 0:
-                    shortcut = _batch_norm(params[n + "shortcut_batchnorm"],
-                                           _conv(x, params[n + "shortcut_conv"]["w"], s))
-                out = jax.nn.relu(_batch_norm(params[n + "batchnorm_0"],
-                                              _conv(x, params[n + "conv_0"]["w"], s)))
-                out = _batch_norm(params[n + "batchnorm_1"], _conv(out, params[n + "conv_1"]["w"], 1))
-                x = jax.nn.relu(out + shortcut)
+        for name, c, stride, projection in blocks_of():
+            shortcut = x
+            if projection:
+                shortcut = _batch_norm(params[name + "shortcut_batchnorm"],
+                                       _conv(x, params[name + "shortcut_conv"]["w"], stride))
+            convs = _block_convs(c, stride, bottleneck)
+            for i, (_, _, conv_stride) in enumerate(convs):
+                x = _batch_norm(params[f"{name}batchnorm_{i}"],
+                                _conv(x, params[f"{name}conv_{i}"]["w"], conv_stride))
+                if i < len(convs) - 1:
+                    x = jax.nn.relu(x)
+            x = jax.nn.relu(x + shortcut)
         return _xent(linear(params[f"{root}logits"], jnp.mean(x, axis=(1, 2))))
 
-    return Model("resnet18", images, lambda key, x: f.init(key, x)[0], haiku_loss, jax_init,
-                 jax_loss)
+    return Model(f"resnet{depth}", images, lambda key, x: f.init(key, x)[0], haiku_loss,
+                 jax_init, jax_loss)
+
+
+def resnet18(batch: int = 32, size: int = 32) -> Model:
+    """ResNet-18 on 32x32x3 images (issue 10's CPU size)."""
+    return resnet(18, batch, size)
+
+
+def resnet50(batch: int = 64, size: int = 224) -> Model:
+    """ResNet-50 on 224x224x3 images (issue 10's GPU size)."""
+    return resnet(50, batch, size)
 
 
 MODELS: dict[str, Callable[..., Model]] = {
     "mlp": mlp,
     "resnet18": resnet18,
+    "resnet50": resnet50,
     "lstm": lstm,
     "transformer": transformer,
     "transformer_stack": transformer_stack,

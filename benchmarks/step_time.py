@@ -22,7 +22,7 @@ jaxprs are equal (printed text: variable names are canonical) and their
 equation counts. Results go to stdout, and with ``--out`` to
 ``<out>.json`` and ``<out>.md``::
 
-    python benchmarks/step_time.py [--models mlp resnet18 lstm transformer transformer_stack]
+    python benchmarks/step_time.py [--models mlp resnet18 resnet50 lstm transformer transformer_stack]
         [--repeats 7] [--compile-repeats 3] [--inner 5] [--blocks 12] [--out benchmarks/results/step_time]
 """
 
@@ -153,6 +153,7 @@ def main() -> None:
     sizes = {
         "mlp": dict(width=32, batch=8) if args.small else {},
         "resnet18": dict(batch=2, size=16) if args.small else {},
+        "resnet50": dict(batch=2, size=32) if args.small else {},
         "lstm": dict(hidden=8, steps=5, batch=2, features=4) if args.small else {},
         "transformer": dict(num_blocks=2, batch=1, seq=4) if args.small
         else dict(num_blocks=args.blocks),
