@@ -201,9 +201,10 @@ for _name in DISTRIBUTIONS:
 @nox.session
 def integration(session: nox.Session) -> None:
     """Tests everything together, with the sample third-party plugin installed."""
-    # orbax-checkpoint: tests/test_checkpoints.py round-trips params through it.
+    # orbax-checkpoint: tests/test_checkpoints.py round-trips params through it;
+    # chex: the spec's hk.testing examples with chex (tests/spec/testing_chex.txt).
     _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN], *TEST_DEPS,
-                   "orbax-checkpoint>=0.11")
+                   "orbax-checkpoint>=0.11", "chex>=0.1.89")
     _pytest(session, ROOT, "tests", allow_empty=not _has_tests(ROOT / "tests"))
     # The sample plugin's docstring examples go through hk.contrib and
     # hk.initializers, so they exercise its registration end to end.

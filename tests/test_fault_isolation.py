@@ -147,7 +147,7 @@ def test_other_plugins_work_next_to_broken_ones(broken_site_result):
     assert broken_site_result["fault_good"] == pytest.approx(2 * np.pi)
     # haiku-nets and haiku-rnn work (the LSTM runs before the MLP it feeds).
     assert broken_site_result["params"] == ["lstm/linear", "mlp/~/linear_0", "mlp/~/linear_1"]
-    assert broken_site_result["example_plugins"] == ["contrib-sample", "nets", "rnn"]
+    assert broken_site_result["example_plugins"] == ["contrib-sample", "flax", "nets", "rnn"]
 
 
 # -- exceptions inside transformed functions ---------------------------------------
