@@ -151,3 +151,13 @@ def test_separate_trace_caches():
     with jax_compat.separate_trace_caches("haiku_test"):
         jax.eval_shape(f, x)  # blocks of one tag share their caches
     assert len(traces) == 2
+
+
+def test_has_tracer_finds_tracers_at_any_depth_and_only_under_a_transform():
+    tree = {"a": [jnp.ones(2), 3.0], "b": None}
+    assert not jax_compat.has_tracer(tree)
+    assert not jax_compat.has_tracer(())
+    seen = []
+    jax.jit(lambda x: seen.append(jax_compat.has_tracer({"a": [jnp.ones(2), x]})) or x)(1.0)
+    jax.vmap(lambda x: seen.append(jax_compat.has_tracer((x,))) or x)(jnp.ones(2))
+    assert seen == [True, True]

@@ -297,7 +297,7 @@ def _check_shape(full_name: str, value: Any, shape: tuple[int, ...], dtype: Any)
         )
 
 
-def _checked_shape(caller: str, full_name: str, shape: Sequence[int]) -> tuple[int, ...]:
+def _checked_shape(caller: str, bundle_name: str, name: str, shape: Sequence[int]) -> tuple[int, ...]:
     """``shape`` as a tuple; a clear error for negative or non-integer sizes."""
     shape = tuple(shape)
     for size in shape:
@@ -305,8 +305,9 @@ def _checked_shape(caller: str, full_name: str, shape: Sequence[int]) -> tuple[i
         wrong_type = isinstance(size, (bool, float, complex))
         if wrong_type or (isinstance(size, (int, np.integer)) and size < 0):
             raise (TypeError if wrong_type else ValueError)(
-                f"{caller}: '{full_name}' was requested with shape {list(shape)}; every "
-                "size must be a non-negative integer (check the module's size arguments)."
+                f"{caller}: '{bundle_name}/{name}' was requested with shape {list(shape)}; "
+                "every size must be a non-negative integer (check the module's size "
+                "arguments)."
             )
     return shape
 
@@ -348,7 +349,7 @@ def get_parameter(
     if config.get_config().check_jax_usage:
         jax_usage.check("hk.get_parameter")
     bundle_name = _bundle_name(frame, "hk.get_parameter")
-    shape = _checked_shape("hk.get_parameter", f"{bundle_name}/{name}", shape)
+    shape = _checked_shape("hk.get_parameter", bundle_name, name, shape)
     bundle = frame.params.get(bundle_name)
     value = bundle.get(name, _MISSING) if bundle is not None else _MISSING
     context = None
@@ -449,7 +450,7 @@ def get_state(
             )
         if shape is None:
             raise ValueError(f"`shape` must be given to create state '{full_name}'.")
-        shape = _checked_shape("hk.get_state", full_name, shape)
+        shape = _checked_shape("hk.get_state", bundle_name, name, shape)
         if any(state for _, _, state in frame.creators):
             context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
             value = interceptor_chains.run_creators(frame, False, context, shape, dtype, init)

@@ -310,6 +310,11 @@ def _copy(tree: Any) -> Any:
 # -- the kit ----------------------------------------------------------------------
 
 
+def _stack_pair(inputs: Sequence[Any], second: Sequence[Any]) -> tuple[jax.Array, ...]:
+    """Each input stacked with its second example on a new leading axis of 2."""
+    return tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)]) for a, b in zip(inputs, second))
+
+
 class _Run:
     """The example transformed once, with the baseline results every check reuses.
 
@@ -366,8 +371,7 @@ class _Run:
             return f.init(key, *inputs), f.apply(params, state, apply_key, *inputs)
 
         def vmap_part(key, apply_key, params, state, inputs, second):
-            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
-                            for a, b in zip(inputs, second))
+            stacked = _stack_pair(inputs, second)
             in_axes = (None, None, None) + (0,) * len(stacked)
             batched = jax.vmap(f.apply, in_axes=in_axes)(params, state, apply_key, *stacked)
             return batched, f.apply(params, state, apply_key, *second)
@@ -382,15 +386,13 @@ class _Run:
                     _grads(f, params, state, apply_key, inputs))
 
         def scan_part(key, apply_key, params, state, inputs, second):
-            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
-                            for a, b in zip(inputs, second))
+            stacked = _stack_pair(inputs, second)
             return (scan_f.init(key, *stacked), scan_f.apply(params, state, apply_key, *stacked),
                     f.apply(params, f.apply(params, state, apply_key, *inputs)[1], apply_key,
                             *second))
 
         def layer_stack_part(key, apply_key, params, state, inputs, second):
-            stacked = tuple(jnp.stack([jnp.asarray(a), jnp.asarray(b)])
-                            for a, b in zip(inputs, second))
+            stacked = _stack_pair(inputs, second)
             ls_params, ls_state = layer_stack_f.init(key, *stacked)
             outs, ls_new_state = layer_stack_f.apply(ls_params, ls_state, apply_key, *stacked)
             per_layer = [f.apply(_layer(ls_params, i), _layer(ls_state, i), apply_key, *xs)

@@ -35,6 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.core import ClosedJaxpr, Jaxpr, jaxpr_as_fun
 
+from haiku._src import jax_compat
+
 __all__ = ["scan"]
 
 # Compiled loops kept (least recently used ones are dropped first).
@@ -66,7 +68,7 @@ def scan(
       The final carry and the stacked ``y``, as :func:`jax.lax.scan` returns.
     """
     options: dict[str, Any] = {"length": length, "reverse": reverse, "unroll": unroll}
-    if _has_tracer((init, xs)) or any(jnp.ndim(x) == 0 for x in jax.tree.leaves(xs)):
+    if jax_compat.has_tracer((init, xs)) or any(jnp.ndim(x) == 0 for x in jax.tree.leaves(xs)):
         # Under a transform, or inputs jax.lax.scan rejects (with its error).
         return jax.lax.scan(f, init, xs, **options)
     x_shapes = jax.tree.map(_step_shape, xs)
@@ -79,7 +81,7 @@ def scan(
         return jax.lax.scan(f, init, xs, **options)
     y_tree = jax.tree.structure(out_shapes[1])
     consts = list(closed.consts)
-    if _has_tracer(consts):
+    if jax_compat.has_tracer(consts):
         # Concrete inputs but a body closing over tracers: a transform is in
         # progress, so the loop is traced into it, as jax.lax.scan would.
         loop = _loop(closed.jaxpr, len(init_leaves), options, jit=False)
@@ -176,7 +178,3 @@ def _step_shape(x: Any) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(
         jnp.shape(x)[1:], jnp.result_type(x), weak_type=bool(getattr(x, "weak_type", False))
     )
-
-
-def _has_tracer(tree: Any) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))

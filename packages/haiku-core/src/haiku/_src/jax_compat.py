@@ -14,6 +14,9 @@ traces goes through this module, built on JAX's public API only:
 Tokens hold only a weak reference to their trace, are not hashable, and mean
 nothing but equality.
 
+* :func:`has_tracer` says whether a pytree holds a JAX tracer (a value being
+  traced by a transform rather than a concrete array).
+
 * :func:`separate_trace_caches` keeps what JAX traces inside a block out of
   the caches used outside it. JAX caches traced functions (``jax.jit``
   targets, ``lax.scan`` bodies, ...) by function, argument types and trace
@@ -50,7 +53,13 @@ try:
 except ImportError:  # pragma: no cover - a JAX release without it.
     _set_xla_metadata = None
 
-__all__ = ["TraceState", "current_trace_state", "same_trace", "separate_trace_caches"]
+__all__ = [
+    "TraceState",
+    "current_trace_state",
+    "has_tracer",
+    "same_trace",
+    "separate_trace_caches",
+]
 
 TraceState = Any
 """An opaque token for a JAX trace: compare two with :func:`same_trace`."""
@@ -64,6 +73,11 @@ def current_trace_state() -> TraceState:
 def same_trace(a: TraceState, b: TraceState) -> bool:
     """Whether two tokens of :func:`current_trace_state` name the same trace."""
     return bool(a == b)
+
+
+def has_tracer(tree: Any) -> bool:
+    """Whether a leaf of ``tree`` is a JAX tracer (``jax.core.Tracer``)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
 @contextlib.contextmanager
