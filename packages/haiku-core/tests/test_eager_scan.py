@@ -94,6 +94,22 @@ def test_a_different_program_compiles_again():
     np.testing.assert_array_equal(out[1], xs["a"] * 2)
 
 
+def test_unroll_true_and_unroll_1_are_different_loops():
+    # True == 1 in Python: the cache must still tell a fully unrolled loop apart.
+    def step(c, x):  # a body no other test uses, so neither loop is cached yet
+        return c * 0.375 - x, c
+
+    init, xs = jnp.zeros(3), jnp.arange(12.0).reshape(4, 3)
+    eager_scan.scan(step, init, xs, unroll=True)
+    with count_compiles() as compiles:
+        actual = eager_scan.scan(step, init, xs, unroll=1)
+    assert compiles["n"] > 0
+    eager_scan._cache.clear()
+    expected = eager_scan.scan(step, init, xs, unroll=1)
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
+        np.testing.assert_array_equal(a, e)
+
+
 def test_length_without_xs_and_an_unchanged_python_carry():
     carry, ys = eager_scan.scan(lambda c, _: (c, jnp.float32(c) + 1), 0, None, length=3)
     # As jax.lax.scan: a carry the body returns unchanged is the value given.

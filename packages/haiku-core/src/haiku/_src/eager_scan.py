@@ -92,7 +92,8 @@ def scan(
             carry_tree,
             jax.tree.structure(xs),
             y_tree,
-            *options.values(),
+            # With their types: unroll=True must not find the loop of unroll=1.
+            *((type(value), value) for value in options.values()),
         )
         loop = _cached_loop(key, closed.jaxpr, len(init_leaves), options)
     carry, ys = loop(consts, init_leaves, jax.tree.leaves(xs))
