@@ -6,8 +6,8 @@ dm-haiku most often on JAX upgrades. Everything Haiku needs to know about
 traces goes through this module, built on JAX's public API only:
 
 * :func:`current_trace_state` returns an opaque token for the JAX trace in
-  effect (``jax.extend.core.get_opaque_trace_state``; older releases had it in
-  ``jax.core``). Two tokens compare equal (``==``) exactly when they were taken
+  effect (the public ``jax.extend.core.get_opaque_trace_state``; older
+  releases had it in ``jax.core``). Two tokens compare equal (``==``) exactly when they were taken
   under the same trace: the same ``jax.jit``/``jax.vmap``/``jax.grad``/
   ``jax.lax.cond``/... body, or both outside any transform.
 
@@ -42,10 +42,17 @@ from typing import Any
 
 import jax
 
-try:  # JAX >= 0.4.36 exposes it here (its home in JAX 0.10).
-    from jax.extend.core import get_opaque_trace_state as _get_opaque_trace_state
-except ImportError:  # pragma: no cover - older JAX releases.
-    from jax.core import get_opaque_trace_state as _get_opaque_trace_state
+try:
+    # The function JAX exports as jax.extend.core.get_opaque_trace_state,
+    # imported from where it is defined: importing jax.extend runs its package
+    # __init__, which imports Pallas (about 35 ms, most of Haiku's start-up).
+    # tests/test_jax_compat.py checks it is the public function.
+    from jax._src.core import get_opaque_trace_state as _get_opaque_trace_state
+except ImportError:  # pragma: no cover - a JAX that moved it.
+    try:  # JAX >= 0.4.36: the public home.
+        from jax.extend.core import get_opaque_trace_state as _get_opaque_trace_state
+    except ImportError:  # Older JAX releases.
+        from jax.core import get_opaque_trace_state as _get_opaque_trace_state
 
 _set_xla_metadata: Callable[..., Any] | None
 try:
