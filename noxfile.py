@@ -314,8 +314,9 @@ def bench(session: nox.Session) -> None:
     jitted train step, eager init/apply of the MLP, LSTM and Transformers),
     transformer_layer_norm.py (XLA fusions of LayerNorm formulations; Flax rows
     if Flax is installed), writing to benchmarks/results/; then
-    layer_stack_compile.py (compile time against depth) and stateful_tracing.py
-    (tracing cost inside hk.scan/hk.cond against model size), which print.
+    layer_stack_compile.py (compile time against depth), stateful_tracing.py
+    (tracing cost inside hk.scan/hk.cond against model size) and import_time.py
+    (start-up over import jax), which print.
     """
     _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]])
     with session.chdir(ROOT):
@@ -325,6 +326,7 @@ def bench(session: nox.Session) -> None:
                     "--json", "benchmarks/results/transformer_layer_norm_haiku.json")
         session.run("python", "benchmarks/layer_stack_compile.py")
         session.run("python", "benchmarks/stateful_tracing.py")
+        session.run("python", "benchmarks/import_time.py")
 
 
 @nox.session(name="bench-dm-haiku")
@@ -333,6 +335,7 @@ def bench_dm_haiku(session: nox.Session) -> None:
     session.install("dm-haiku==0.0.17", "jax")
     with session.chdir(ROOT):
         session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
+        session.run("python", "benchmarks/import_time.py")
         session.run("python", "benchmarks/step_time.py", "--out", "benchmarks/results/step_time_dm_haiku")
         session.run("python", "benchmarks/transformer_layer_norm.py", "--only", "haiku",
                     "--json", "benchmarks/results/transformer_layer_norm_dm_haiku.json")

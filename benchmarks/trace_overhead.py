@@ -14,6 +14,12 @@ haiku adds above JAX, in microseconds per module:
   next one: module names grow to N levels (``nest/~/nest/~/...``), so a cost
   that grows with nesting depth shows as a per-module cost growing with N.
 
+``init`` is compared twice: with a hand-written init (``init``), and with a
+hand-written init that then runs the forward pass (``init_vs_init_forward``).
+A Haiku ``init`` runs the forward pass to create the parameters, so the
+second comparison leaves only the library's own Python cost, and the
+difference between the two is JAX tracing the forward pass.
+
 A last line gives the slope of the added CPU time over N (least squares over
 the sizes), i.e. haiku's overhead per module; it should not depend on N::
 
@@ -73,6 +79,13 @@ def jax_apply(params, x):
     return x
 
 
+def jax_init_forward(key, x, n):
+    """``jax_init``, then the forward pass: what a Haiku ``init`` traces."""
+    params = jax_init(key, x, n)
+    jax_apply(params, x)
+    return params
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -90,6 +103,10 @@ def measure(kind: str, n: int, repeats: int) -> dict[str, float | int | str]:
         "init": (
             lambda: jax.make_jaxpr(lambda k, x: model.init(k, x))(key, x),
             lambda: jax.make_jaxpr(lambda k, x: jax_init(k, x, n))(key, x),
+        ),
+        "init_vs_init_forward": (
+            lambda: jax.make_jaxpr(lambda k, x: model.init(k, x))(key, x),
+            lambda: jax.make_jaxpr(lambda k, x: jax_init_forward(k, x, n))(key, x),
         ),
         "apply": (
             lambda: jax.make_jaxpr(lambda p, x: model.apply(p, None, x))(params, x),
@@ -132,7 +149,7 @@ def main() -> None:
             print(json.dumps({"library": library, **{k: v for k, v in row.items()
                                                      if not k.startswith("_")}}))
         summary = {"library": library, "model": kind, "slope_over": sizes}
-        for name in ("init", "apply"):
+        for name in ("init", "init_vs_init_forward", "apply"):
             points = [(int(r["modules"]), float(r[f"_{name}_added_cpu_s"])) for r in rows]
             summary[f"{name}_added_cpu_us_per_module"] = round(1e6 * slope(points), 1)
         print(json.dumps(summary))

@@ -214,6 +214,47 @@ def test_truncated_normal_complex():
     assert abs(np.corrcoef(x.real, x.imag)[0, 1]) < 0.01  # Independent parts.
 
 
+def _jaxprs(init, shape, dtype, reference):
+    """Jaxprs (text) of ``init`` and of ``reference(next_rng_key)`` in a transform."""
+
+    def ours(key):
+        return hk.transform(lambda: init(shape, dtype)).init(key)
+
+    def theirs(key):
+        return hk.transform(lambda: reference(hk.next_rng_key)).init(key)
+
+    key = jax.random.PRNGKey(0)
+    return str(jax.make_jaxpr(ours)(key)), str(jax.make_jaxpr(theirs)(key))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.complex64])
+@pytest.mark.parametrize("stddev, mean", [(0.5, 1.0), (np.float32(0.3), 0.0),
+                                          (np.full([4, 3], 0.5, np.float32), 0.0),
+                                          (0.5, np.arange(3, dtype=np.float32))])
+def test_scale_and_shift_are_the_jnp_expressions(dtype, stddev, mean):
+    # Scalars of the sample's dtype are bound with lax directly, the rest with
+    # jnp; either way the program is ``stddev * z + mean`` / ``mean + stddev * z``.
+    shape, real = (4, 3), jnp.finfo(dtype).dtype
+    cast = jax.lax.convert_element_type
+
+    def truncated(next_key):
+        m, s = cast(mean, dtype), cast(stddev, real)
+        z = jax.random.truncated_normal(
+            next_key(), -2.0, 2.0, (2, *shape) if real != dtype else shape, real)
+        if real != dtype:
+            z = jax.lax.complex(z[0], z[1])
+        return s * z + m
+
+    def normal(next_key):
+        m, s = cast(mean, dtype), cast(stddev, dtype)
+        return m + s * jax.random.normal(next_key(), shape, dtype)
+
+    for init, reference in ((hk.initializers.TruncatedNormal(stddev, mean), truncated),
+                            (hk.initializers.RandomNormal(stddev, mean), normal)):
+        ours, theirs = _jaxprs(init, shape, dtype, reference)
+        assert ours == theirs, type(init).__name__
+
+
 VS_SHAPE = [3, 3, 64, 128]  # fan_in = 576, fan_out = 1152.
 
 

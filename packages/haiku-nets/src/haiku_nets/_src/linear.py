@@ -60,11 +60,35 @@ class Linear(hk.Module):
         if w_init is None:
             w_init = hk.initializers.TruncatedNormal(stddev=1.0 / np.sqrt(input_size))
         w = hk.get_parameter("w", [input_size, output_size], dtype, init=w_init)
-        out = jnp.dot(inputs, w, precision=precision)
+        out = _dot(inputs, w, precision)
         if self.with_bias:
             b = hk.get_parameter("b", [output_size], dtype, init=self.b_init)
-            out = out + jnp.broadcast_to(b, out.shape)
+            out = _add_bias(out, b)
         return out
+
+
+# Linear layers are the most frequent modules, so their forward pass binds
+# JAX's primitives itself where that is what jax.numpy would do anyway: the
+# equations are the same, without jax.numpy's dispatch (about 100 µs per layer
+# when tracing). Anything else (dtypes to promote, a bias of another shape
+# from a custom getter) goes through jax.numpy.
+
+
+def _dot(x: jax.Array, w: jax.Array, precision: jax.lax.Precision | None) -> jax.Array:
+    """``jnp.dot(x, w, precision=precision)`` for a matrix ``w``."""
+    if x.dtype != w.dtype or not jnp.issubdtype(x.dtype, jnp.inexact) or w.ndim != 2:
+        return jnp.dot(x, w, precision=precision)
+    dimensions = (((x.ndim - 1,), (0,)), ((), ()))
+    return jax.lax.dot_general(x, w, dimensions, precision=precision, preferred_element_type=x.dtype)
+
+
+def _add_bias(out: jax.Array, b: jax.Array) -> jax.Array:
+    """``out + jnp.broadcast_to(b, out.shape)`` for a bias over the last axis."""
+    if b.dtype != out.dtype or b.shape != out.shape[-1:]:
+        return out + jnp.broadcast_to(b, out.shape)
+    if out.ndim > 1:
+        b = jax.lax.broadcast_in_dim(b, out.shape, (out.ndim - 1,))
+    return jax.lax.add(out, b)
 
 
 def _bias_shape(input_shape: tuple[int, ...], bias_dims: Sequence[int]) -> tuple[int, ...]:
