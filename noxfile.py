@@ -329,6 +329,15 @@ def bench(session: nox.Session) -> None:
         session.run("python", "benchmarks/import_time.py")
 
 
+@nox.session(name="bench-peers")
+def bench_peers(session: nox.Session) -> None:
+    """The benchmark models in Flax (Linen) and Equinox against the same plain JAX."""
+    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]],
+                   "flax", "equinox")
+    with session.chdir(ROOT):
+        session.run("python", "benchmarks/peers.py", "--out", "benchmarks/results/step_time_peers")
+
+
 @nox.session(name="bench-dm-haiku")
 def bench_dm_haiku(session: nox.Session) -> None:
     """The same benchmarks against dm-haiku 0.0.17 (in its own venv), for comparison."""

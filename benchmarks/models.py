@@ -1,11 +1,13 @@
 """Benchmark models, each written twice: with haiku and by hand in plain JAX.
 
-Every model is a :class:`Model`: ``haiku_init``/``haiku_loss`` use ``haiku``
+Every model is a :class:`Model`: ``library_init``/``library_loss`` use ``haiku``
 (ours or dm-haiku 0.0.17, whichever the venv holds), ``jax_init``/``jax_loss``
 compute the same math by hand with ``jax.numpy``. The hand-written loss reads
 the parameter dict that haiku builds (same module names, same nesting), so
 both losses can be evaluated on the *same* parameters and compared exactly,
 and their train-step jaxprs can be compared equation by equation.
+(``peers.py`` builds ``Model``s whose library is Flax or Equinox; their
+``to_reference`` converts the peer's parameters to that dict.)
 
 ``loss(params, batch) -> scalar``; a train step is forward + backward + SGD
 (:func:`sgd_step`). Models (sizes from issue 10):
@@ -48,12 +50,21 @@ EPS = 1e-5
 
 @dataclasses.dataclass
 class Model:
+    """One model in a library and by hand.
+
+    ``to_reference`` maps the library's parameters to those ``jax_loss``
+    reads; the losses of both on the same parameters must agree to
+    ``loss_rtol`` (0 for haiku: the same program).
+    """
+
     name: str
     batch: Callable[[], Any]
-    haiku_init: Callable[[jax.Array, Any], Any]
-    haiku_loss: Callable[[Any, Any], jax.Array]
+    library_init: Callable[[jax.Array, Any], Any]
+    library_loss: Callable[[Any, Any], jax.Array]
     jax_init: Callable[[jax.Array, Any], Any]
     jax_loss: Callable[[Any, Any], jax.Array]
+    to_reference: Callable[[Any], Any] = lambda params: params
+    loss_rtol: float = 1e-5
 
 
 def sgd_step(loss: Callable[[Any, Any], jax.Array], lr: float = 1e-3):
@@ -310,7 +321,7 @@ def resnet(depth: int, batch: int, size: int, classes: int = 10) -> Model:
         jax.eval_shape(f.init, jax.random.PRNGKey(0), images())[1])
     root = f"res_net{depth}/~/"
 
-    def haiku_loss(params, x):
+    def library_loss(params, x):
         return _xent(f.apply(params, state, x)[0])
 
     def blocks_of():
@@ -361,7 +372,7 @@ def resnet(depth: int, batch: int, size: int, classes: int = 10) -> Model:
             x = jax.nn.relu(x + shortcut)
         return _xent(linear(params[f"{root}logits"], jnp.mean(x, axis=(1, 2))))
 
-    return Model(f"resnet{depth}", images, lambda key, x: f.init(key, x)[0], haiku_loss,
+    return Model(f"resnet{depth}", images, lambda key, x: f.init(key, x)[0], library_loss,
                  jax_init, jax_loss)
 
 

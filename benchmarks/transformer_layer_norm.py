@@ -132,9 +132,9 @@ def candidates(num_blocks: int):
     """name -> (init, loss) for every formulation of ``num_blocks`` blocks."""
     out = {}
     model = models.transformer(num_blocks)
-    out["haiku"] = (model.haiku_init, model.haiku_loss)
+    out["haiku"] = (model.library_init, model.library_loss)
     for name, stats in FORMULATIONS.items():
-        out[name] = (model.haiku_init, models.transformer(num_blocks, norm=_norm(stats)).jax_loss)
+        out[name] = (model.library_init, models.transformer(num_blocks, norm=_norm(stats)).jax_loss)
     flax = flax_loss(num_blocks)
     if flax is not None:
         out["flax"] = flax
@@ -144,7 +144,7 @@ def candidates(num_blocks: int):
 def numeric_check(x) -> dict[str, float]:
     """Largest |out - out_var| / max|out_var| of each formulation's forward pass."""
     model = models.transformer(2)
-    params = model.haiku_init(jax.random.PRNGKey(0), x)
+    params = model.library_init(jax.random.PRNGKey(0), x)
     outputs = {}
     for name, stats in FORMULATIONS.items():
         norm = _norm(stats)
