@@ -307,11 +307,7 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             rows.append(row)
     table = step_time.markdown(rows, header, [("library", "library"), *step_time.COLUMNS])
-    print(table)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-        args.out.with_suffix(".md").write_text(table)
+    step_time.report(rows, table, args.out)
 
 
 if __name__ == "__main__":

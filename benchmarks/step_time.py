@@ -143,6 +143,15 @@ def markdown(rows: list[dict[str, object]], header: str,
     return "\n".join(lines) + "\n"
 
 
+def report(rows: list[dict[str, object]], table: str, out: Path | None) -> None:
+    """Prints ``table``; with ``out``, writes ``<out>.json`` (the rows) and ``<out>.md``."""
+    print(table)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        out.with_suffix(".md").write_text(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(models.MODELS), choices=models.MODELS)
@@ -176,12 +185,7 @@ def main() -> None:
                **measure(model, args.repeats, args.inner, args.compile_repeats)}
         print(json.dumps(row), flush=True)
         rows.append(row)
-    table = markdown(rows, header)
-    print(table)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-        args.out.with_suffix(".md").write_text(table)
+    report(rows, markdown(rows, header), args.out)
 
 
 if __name__ == "__main__":
