@@ -93,13 +93,19 @@ def mean_and_variance(
     >>> m, v = mean_and_variance(jnp.array([[1., 2., 3., 6.]]), (1,))
     >>> print(m, v)
     [[3.]] [[3.5]]
+
+    The statistics over the data are traced before the mean. The numbers do
+    not depend on that order, but XLA's CPU fusion does: traced after the
+    mean, a 12-block Transformer's train step compiled 3.6x slower, to an
+    optimised program 3x larger (``benchmarks/transformer_layer_norm.py``).
     """
-    mean = jnp.mean(inputs, axes, keepdims=True)
     if use_fast_variance:
         mean_of_squares = jnp.mean(jnp.square(inputs), axes, keepdims=True)
+        mean = jnp.mean(inputs, axes, keepdims=True)
         variance = mean_of_squares - jnp.square(mean)
     else:
         variance = jnp.var(inputs, axes, keepdims=True)
+        mean = jnp.mean(inputs, axes, keepdims=True)
     return mean, variance
 
 
