@@ -9,7 +9,10 @@ backward, SGD) and the forward pass of the unrolled Transformer of
   ``hk.LayerNorm`` of the venv's haiku (ours, or dm-haiku 0.0.17 in
   ``nox -s bench-dm-haiku``);
 ``var``
-  by hand: ``jnp.mean`` and ``jnp.var`` (what ``hk.LayerNorm`` computes);
+  by hand: ``jnp.mean``, then ``jnp.var`` (dm-haiku's ``LayerNorm``);
+``var_first``
+  by hand: ``jnp.var``, then ``jnp.mean``: the same numbers, traced in the
+  order ``hk.LayerNorm`` now uses (XLA's CPU compiler is sensitive to it);
 ``centered``
   by hand: the mean once, then ``mean(square(x - mean))``;
 ``fast``
@@ -20,9 +23,10 @@ backward, SGD) and the forward pass of the unrolled Transformer of
   the same model with ``flax.linen`` (``LayerNorm``,
   ``MultiHeadDotProductAttention``, ``Dense``), if Flax is installed.
 
-For each it prints the number of fusions in the optimised HLO (deterministic:
-independent of machine load), the compile time as a ratio to ``var``
-(``--repeats`` compilations, interleaved, medians) and the largest relative
+For each it prints the number of fusions and the size of the optimised HLO
+of the train step (deterministic: independent of machine load), the compile
+time as a ratio to ``var`` (``--repeats`` compilations, interleaved,
+medians) and the largest relative
 difference of the forward output from ``var`` (2 blocks, the same params)::
 
     python benchmarks/transformer_layer_norm.py [--blocks 2 6 12] [--repeats 3] [--json F]
@@ -65,6 +69,11 @@ def _var(x):
     return _mean(x), jnp.var(x, -1, keepdims=True)
 
 
+def _var_first(x):
+    variance = jnp.var(x, -1, keepdims=True)
+    return _mean(x), variance
+
+
 def _centered(x):
     mean = _mean(x)
     return mean, _mean(jnp.square(x - mean))
@@ -85,7 +94,7 @@ def _fast_clamped(x):
     return mean, jnp.maximum(0.0, variance)
 
 
-FORMULATIONS = {"var": _var, "centered": _centered, "centered_sg": _centered_sg, "fast": _fast,
+FORMULATIONS = {"var": _var, "var_first": _var_first, "centered": _centered, "centered_sg": _centered_sg, "fast": _fast,
                 "fast_clamped": _fast_clamped}
 
 
@@ -117,15 +126,13 @@ def flax_loss(num_blocks: int):
     return model.init, lambda params, x: jnp.mean(jnp.square(model.apply(params, x)))
 
 
-def count_fusions(compiled) -> int:
-    return len(re.findall(r"\bfusion\(", compiled.as_text()))
-
-
-def compile_once(fn, *args) -> tuple[float, int]:
+def compile_once(fn, *args) -> tuple[float, int, int]:
+    """Seconds to compile, fusions and size (kB of text) of the optimised HLO."""
     jax.clear_caches()
     start = time.perf_counter()
     compiled = jax.jit(fn).lower(*args).compile()
-    return time.perf_counter() - start, count_fusions(compiled)
+    seconds, text = time.perf_counter() - start, compiled.as_text()
+    return seconds, len(re.findall(r"\bfusion\(", text)), len(text) // 1000
 
 
 def candidates(num_blocks: int):
@@ -180,30 +187,33 @@ def main() -> None:
         shapes = {name: jax.eval_shape(init, jax.random.PRNGKey(0), spec)
                   for name, (init, _) in cands.items()}
         times: dict[str, list[float]] = {name: [] for name in cands}
-        fusions: dict[str, tuple[int, int]] = {}
+        fusions: dict[str, tuple[int, int, int]] = {}
         for _ in range(args.repeats):  # Interleaved: A B C ... A B C ...
             for name, (_, loss) in cands.items():
-                seconds, step_fusions = compile_once(models.sgd_step(loss), shapes[name], spec)
+                seconds, step_fusions, step_kb = compile_once(
+                    models.sgd_step(loss), shapes[name], spec)
                 times[name].append(seconds)
                 if name not in fusions:
-                    _, fwd_fusions = compile_once(loss, shapes[name], spec)
-                    fusions[name] = (step_fusions, fwd_fusions)
+                    _, fwd_fusions, _ = compile_once(loss, shapes[name], spec)
+                    fusions[name] = (step_fusions, fwd_fusions, step_kb)
         base = statistics.median(times["var"])
         for name in cands:
             rows.append({"library": library, "blocks": n, "formulation": name,
                          "step_fusions": fusions[name][0], "forward_fusions": fusions[name][1],
+                         "step_hlo_kb": fusions[name][2],
                          "compile_ratio_vs_var": round(statistics.median(times[name]) / base, 3)})
     deviation = numeric_check(x)
     for row in rows:
         row["max_rel_diff_vs_var"] = deviation.get(row["formulation"])
-    header = ("| blocks | formulation | step fusions | forward fusions | compile / var "
-              "| max rel. diff vs var (2 blocks) |")
+    header = ("| blocks | formulation | step fusions | forward fusions | step HLO kB "
+              "| compile / var | max rel. diff vs var (2 blocks) |")
     print(header)
-    print("|---" * 6 + "|")
+    print("|---" * 7 + "|")
     for row in rows:
         diff = row["max_rel_diff_vs_var"]
         print(f"| {row['blocks']} | {row['formulation']} | {row['step_fusions']} | "
-              f"{row['forward_fusions']} | {row['compile_ratio_vs_var']:.2f} | "
+              f"{row['forward_fusions']} | {row['step_hlo_kb']} | "
+              f"{row['compile_ratio_vs_var']:.2f} | "
               f"{'-' if diff is None else f'{diff:.1e}'} |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
