@@ -18,9 +18,9 @@ the same model written by hand in plain JAX, and prints ratios
 Every figure is the median of ``--repeats`` samples taken interleaved
 (A B A B ...). The script also checks what it times: both losses are finite
 and equal on the same parameters, and reports whether the two train-step
-jaxprs are equal (printed text: variable names are canonical) and their
-equation counts. Results go to stdout, and with ``--out`` to
-``<out>.json`` and ``<out>.md``::
+jaxprs are equal (printed text: variable names are canonical), their
+equation counts and the instruction counts of the optimised programs.
+Results go to stdout, and with ``--out`` to ``<out>.json`` and ``<out>.md``::
 
     python benchmarks/step_time.py [--models mlp resnet18 resnet50 lstm transformer transformer_stack]
         [--repeats 7] [--compile-repeats 3] [--inner 5] [--blocks 12] [--out benchmarks/results/step_time]
@@ -32,6 +32,7 @@ import argparse
 import json
 import math
 import platform
+import re
 import statistics
 import sys
 import time
@@ -71,6 +72,11 @@ def count_eqns(jaxpr) -> int:
     return total
 
 
+def hlo_ops(compiled) -> int:
+    """Instructions of a compiled program's optimised HLO."""
+    return len(re.findall(r"^\s*(?:ROOT )?%?[\w.-]+ = ", compiled.as_text(), re.MULTILINE))
+
+
 def measure(model: models.Model, repeats: int, inner: int,
             compile_repeats: int) -> dict[str, object]:
     key = jax.random.PRNGKey(0)
@@ -94,6 +100,10 @@ def measure(model: models.Model, repeats: int, inner: int,
     jaxpr_jax = jax.make_jaxpr(step_jax)(ref_params, batch)
     row["jaxpr_equal"] = str(jaxpr_lib) == str(jaxpr_jax)
     row["eqns_library"], row["eqns_jax"] = count_eqns(jaxpr_lib), count_eqns(jaxpr_jax)
+    # What XLA keeps: where the jaxprs differ only by work the loss discards
+    # (BatchNorm's moving averages), the optimised programs are the same size.
+    row["hlo_ops_library"] = hlo_ops(jax.jit(step_lib).lower(params, batch).compile())
+    row["hlo_ops_jax"] = hlo_ops(jax.jit(step_jax).lower(ref_params, batch).compile())
 
     def compile_fn(step, p):
         def run():
@@ -131,7 +141,8 @@ def measure(model: models.Model, repeats: int, inner: int,
 COLUMNS = [("model", "model"), ("compile_ratio", "compile"), ("step_ratio", "jitted step"),
            ("init_eager_ratio", "eager init"), ("apply_eager_ratio", "eager apply"),
            ("jaxpr_equal", "step jaxprs equal"), ("eqns_library", "eqns library"),
-           ("eqns_jax", "eqns JAX"), ("loss_equal", "losses equal")]
+           ("eqns_jax", "eqns JAX"), ("hlo_ops_library", "HLO ops library"),
+           ("hlo_ops_jax", "HLO ops JAX"), ("loss_equal", "losses equal")]
 
 
 def markdown(rows: list[dict[str, object]], header: str,
