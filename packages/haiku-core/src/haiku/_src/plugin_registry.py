@@ -160,6 +160,8 @@ def _load(state: _State) -> None:
         core.fail(FAILED, f"importing {CORE_MODULE} raised {_describe_error(err)}", err)
     else:
         _activate(state, core, core_plugin)
+    # Plugins may use haiku-core's names while they load.
+    state.reindex()
 
     policy = plugin_discovery.autoload_policy()
     for candidate in plugin_discovery.entry_points():
@@ -185,10 +187,14 @@ def _load(state: _State) -> None:
             record.fail(FAILED, f"importing {candidate.value} raised {_describe_error(err)}", err)
             continue
         _activate(state, record, plugin)
+    state.reindex()  # Once: re-indexing after each plugin redid the work every time.
 
 
 def _activate(state: _State, record: _Record, plugin: object) -> None:
-    """Registers ``plugin`` and runs its export hook; records any failure."""
+    """Registers ``plugin`` and runs its export hook; records any failure.
+
+    The caller re-indexes the exports (``state.reindex()``) afterwards.
+    """
     version_error = plugin_discovery.api_version_error(plugin, record.describe())
     if version_error is not None:
         record.fail(INCOMPATIBLE, version_error)
@@ -230,7 +236,6 @@ def _activate(state: _State, record: _Record, plugin: object) -> None:
         return
     record.status, record.error, record.cause = LOADED, None, None
     record.registry = registry
-    state.reindex()
 
 
 def _info(state: _State, record: _Record) -> PluginInfo:
