@@ -13,6 +13,7 @@ haiku adds above JAX, in microseconds per module:
   the same N ``hk.Linear`` modules, each inside a module that also holds the
   next one: module names grow to N levels (``nest/~/nest/~/...``), so a cost
   that grows with nesting depth shows as a per-module cost growing with N.
+  The hand-written reference nests N calls deep too.
 
 ``init`` is compared twice: with a hand-written init (``init``), and with a
 hand-written init that then runs the forward pass (``init_vs_init_forward``).
@@ -64,25 +65,45 @@ def haiku_model(kind: str, n: int) -> hk.Transformed:
     return hk.transform(flat if kind == "flat" else (lambda x: Nest(n)(x)))
 
 
-def jax_init(key, x, n):
+def _repeat(step: Callable, state, n: int, nested: bool):
+    """``state = step(i, state)`` for i < n: in a loop, or by N nested calls.
+
+    A nested model pays JAX for its depth (every equation records the Python
+    stack), so the hand-written reference of ``nested`` nests too.
+    """
+    if not nested:
+        for i in range(n):
+            state = step(i, state)
+        return state
+
+    def level(i, state):
+        state = step(i, state)
+        return level(i + 1, state) if i + 1 < n else state
+
+    return level(0, state) if n else state
+
+
+def jax_init(key, x, n, nested=False):
     params = []
-    for _ in range(n):
+
+    def step(i, key):
         key, sub = jax.random.split(key)
         w = jax.random.truncated_normal(sub, -2.0, 2.0, (x.shape[-1], WIDTH)) / jnp.sqrt(x.shape[-1])
         params.append((w, jnp.zeros([WIDTH])))
+        return key
+
+    _repeat(step, key, n, nested)
     return params
 
 
-def jax_apply(params, x):
-    for w, b in params:
-        x = x @ w + b
-    return x
+def jax_apply(params, x, nested=False):
+    return _repeat(lambda i, x: x @ params[i][0] + params[i][1], x, len(params), nested)
 
 
-def jax_init_forward(key, x, n):
+def jax_init_forward(key, x, n, nested=False):
     """``jax_init``, then the forward pass: what a Haiku ``init`` traces."""
-    params = jax_init(key, x, n)
-    jax_apply(params, x)
+    params = jax_init(key, x, n, nested)
+    jax_apply(params, x, nested)
     return params
 
 
@@ -98,19 +119,20 @@ def measure(kind: str, n: int, repeats: int) -> dict[str, float | int | str]:
     key = jax.random.PRNGKey(0)
     x = jnp.ones([1, WIDTH])
     params = model.init(key, x)
-    ref_params = jax_init(key, x, n)
+    nested = kind == "nested"
+    ref_params = jax_init(key, x, n, nested)
     cases = {
         "init": (
             lambda: jax.make_jaxpr(lambda k, x: model.init(k, x))(key, x),
-            lambda: jax.make_jaxpr(lambda k, x: jax_init(k, x, n))(key, x),
+            lambda: jax.make_jaxpr(lambda k, x: jax_init(k, x, n, nested))(key, x),
         ),
         "init_vs_init_forward": (
             lambda: jax.make_jaxpr(lambda k, x: model.init(k, x))(key, x),
-            lambda: jax.make_jaxpr(lambda k, x: jax_init_forward(k, x, n))(key, x),
+            lambda: jax.make_jaxpr(lambda k, x: jax_init_forward(k, x, n, nested))(key, x),
         ),
         "apply": (
             lambda: jax.make_jaxpr(lambda p, x: model.apply(p, None, x))(params, x),
-            lambda: jax.make_jaxpr(lambda p, x: jax_apply(p, x))(ref_params, x),
+            lambda: jax.make_jaxpr(lambda p, x: jax_apply(p, x, nested))(ref_params, x),
         ),
     }
     result: dict[str, float | int | str] = {"model": kind, "modules": n}
