@@ -52,6 +52,9 @@ nox.options.sessions = [
 ROOT = Path(__file__).resolve().parent
 PACKAGES = ROOT / "packages"
 SAMPLE_PLUGIN = ROOT / "tests" / "sample_plugin"
+# The live dm-haiku oracle of the parity tests (tests/oracle/README.md): every
+# test session installs it; it builds dm-haiku's own venv outside the repo.
+ORACLE = ROOT / "tests" / "oracle"
 
 # Session name -> distribution folder. The import package is read from the
 # folder's src/.
@@ -74,7 +77,7 @@ def _project(path: Path) -> dict:
 
 def _local_projects() -> dict[str, Path]:
     """Maps each local distribution name to its folder."""
-    folders = [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN]
+    folders = [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN, ORACLE]
     return {_project(folder)["name"]: folder for folder in folders}
 
 
@@ -174,7 +177,7 @@ def _package_session(name: str) -> None:
     def session_(session: nox.Session) -> None:
         closure = _local_closure(folder)
         test_folders, test_requirements = _test_group(folder)
-        for test_folder in test_folders:
+        for test_folder in [*test_folders, ORACLE]:
             closure += [f for f in _local_closure(test_folder) if f not in closure]
         _install_local(session, closure, *TEST_DEPS, *test_requirements)
         _check_isolation(session, closure)
@@ -203,7 +206,7 @@ def integration(session: nox.Session) -> None:
     """Tests everything together, with the sample third-party plugin installed."""
     # orbax-checkpoint: tests/test_checkpoints.py round-trips params through it;
     # chex: the spec's hk.testing examples with chex (tests/spec/testing_chex.txt).
-    _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN], *TEST_DEPS,
+    _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN, ORACLE], *TEST_DEPS,
                    "orbax-checkpoint>=0.11", "chex>=0.1.89")
     _pytest(session, ROOT, "tests", allow_empty=not _has_tests(ROOT / "tests"))
     # The sample plugin's docstring examples go through hk.contrib and

@@ -2,8 +2,9 @@
 
 ``BatchNorm``, ``LayerNorm``, ``InstanceNorm``, ``GroupNorm`` and ``RMSNorm``.
 Each scenario is a function of no arguments written against the public ``hk``
-API only, so the very same code runs under dm-haiku 0.0.17 (the oracle, see
-``make_norms_golden.py``) and under our haiku (``test_norms_oracle_parity.py``).
+API only, so the very same code runs under our haiku and, live on the same
+machine, under dm-haiku 0.0.17 (``test_norms_oracle_parity.py``, through the
+``haiku_oracle`` harness).
 It returns a flat ``{name: value}`` dict of arrays (parameters, state,
 outputs, gradients) and JSON values (the order of parameter and state keys).
 
@@ -13,9 +14,7 @@ fixed PRNG keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import haiku as hk
@@ -385,32 +384,3 @@ SCENARIOS["group_norm_grads"] = group_norm_grads
 SCENARIOS["rms_norm_grads"] = rms_norm_grads
 SCENARIOS["mixed_precision"] = mixed_precision
 
-
-# Encoding: one JSON file (metadata and JSON values) and one npz (array bytes).
-
-
-def encode(results: dict[str, dict]) -> tuple[dict, dict[str, np.ndarray]]:
-    meta: dict[str, dict] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for scenario, result in results.items():
-        entries = {}
-        for name, value in result.items():
-            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
-                entries[name] = {"kind": "json", "value": value}
-            else:
-                array = np.asarray(value)
-                entries[name] = {"kind": "array", "dtype": str(array.dtype),
-                                 "shape": list(array.shape)}
-                arrays[f"{scenario}/{name}"] = np.frombuffer(
-                    np.ascontiguousarray(array).tobytes(), np.uint8)
-        meta[scenario] = entries
-    return meta, arrays
-
-
-def load(stem: Path) -> tuple[dict, Any]:
-    meta = json.loads(stem.with_suffix(".json").read_text())
-    return meta, np.load(stem.with_suffix(".npz"))
-
-
-def decode(entry: dict, raw: np.ndarray) -> np.ndarray:
-    return np.frombuffer(raw.tobytes(), jnp.dtype(entry["dtype"])).reshape(entry["shape"])

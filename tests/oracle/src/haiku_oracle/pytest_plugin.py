@@ -1,0 +1,23 @@
+"""The pytest plugin: the session-wide ``dm_haiku`` fixture.
+
+Registered through the ``pytest11`` entry point, so every test session that
+installs haiku-oracle has it::
+
+    scenarios = haiku_oracle.load_module(Path(__file__).parent / "golden" / "norms_scenarios.py")
+
+    @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
+    def test_scenario_matches_dm_haiku(name, dm_haiku):
+        dm_haiku.assert_matches(scenarios, name)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from haiku_oracle.runner import Oracle
+
+
+@pytest.fixture(scope="session")
+def dm_haiku() -> Oracle:
+    """dm-haiku 0.0.17 on this machine; its venv is built on first use."""
+    return Oracle.from_environment()
