@@ -68,6 +68,10 @@ DISTRIBUTIONS = {
 
 # hypothesis: shape properties and fuzzing; pytest-xdist: tests run on every core.
 TEST_DEPS = ["pytest>=8.1", "pytest-xdist>=3.5", "hypothesis>=6.100"]
+# For the cross-package tests: orbax-checkpoint (tests/test_checkpoints.py
+# round-trips params through it) and chex (the spec's hk.testing examples
+# with chex, tests/spec/testing_chex.txt).
+INTEGRATION_DEPS = ["orbax-checkpoint>=0.11", "chex>=0.1.89"]
 
 
 def _project(path: Path) -> dict:
@@ -203,22 +207,59 @@ for _name in DISTRIBUTIONS:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Tests everything together, with the sample third-party plugin installed."""
-    # orbax-checkpoint: tests/test_checkpoints.py round-trips params through it;
-    # chex: the spec's hk.testing examples with chex (tests/spec/testing_chex.txt).
+    """Tests everything together, with the sample third-party plugin installed.
+
+    ``tests/`` includes the oracle harness's own tests (``tests/oracle/tests``).
+    """
     _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN, ORACLE], *TEST_DEPS,
-                   "orbax-checkpoint>=0.11", "chex>=0.1.89")
+                   *INTEGRATION_DEPS)
     _pytest(session, ROOT, "tests", allow_empty=not _has_tests(ROOT / "tests"))
     # The sample plugin's docstring examples go through hk.contrib and
-    # hk.initializers, so they exercise its registration end to end.
+    # hk.initializers, so they exercise its registration end to end; the
+    # oracle harness's show its encoding and comparison.
     _pytest(
         session,
         ROOT,
         "--doctest-modules",
         "tests/sample_plugin/src/haiku_contrib_sample",
+        "tests/oracle/src/haiku_oracle",
         allow_empty=False,
         parallel=False,
     )
+
+
+@nox.session
+def portability(session: nox.Session) -> None:
+    """Reruns the float-sensitive tests on other CPU code paths of this machine.
+
+    ``haiku_oracle.portability`` first checks that each setting (XLA's CPU
+    code capped at AVX, another OpenBLAS kernel) changes numbers here, then
+    every test comparing with dm-haiku (``-m oracle``) and every doctest run
+    under those settings; the oracle recomputes dm-haiku's side under them.
+    """
+    test_requirements = [r for folder in DISTRIBUTIONS.values() for r in _test_group(folder)[1]]
+    _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN, ORACLE], *TEST_DEPS,
+                   *INTEGRATION_DEPS, *test_requirements)
+    lines = session.run("python", "-m", "haiku_oracle.portability", silent=True)
+    env = dict(line.split("=", 1) for line in lines.splitlines() if line and "=" in line)
+    session.log(f"portability settings: {env}")
+    for folder in DISTRIBUTIONS.values():
+        package = _import_package(folder)
+        with session.chdir(folder):
+            session.run("pytest", "-p", "no:cacheprovider", "-n", "auto", "-m", "oracle", "tests",
+                        *session.posargs, env=env, success_codes=[0, 5])
+            session.run("pytest", "-p", "no:cacheprovider", "-n", "auto", "--doctest-modules",
+                        f"src/{package}", *_spec_folders(folder), *session.posargs, env=env)
+    with session.chdir(ROOT):
+        session.run("pytest", "-p", "no:cacheprovider", "-n", "auto", "-m", "oracle", "tests",
+                    *session.posargs, env=env)
+        session.run("pytest", "-p", "no:cacheprovider", "-n", "auto", "tests/spec",
+                    *session.posargs, env=env)
+
+
+def _spec_folders(folder: Path) -> list[str]:
+    """``tests/spec`` if the distribution has spec doctest files there."""
+    return ["tests/spec"] if (folder / "tests" / "spec").is_dir() else []
 
 
 @nox.session
