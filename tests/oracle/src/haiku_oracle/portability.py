@@ -12,7 +12,6 @@ A setting that changes nothing proves nothing, and the check fails on it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
