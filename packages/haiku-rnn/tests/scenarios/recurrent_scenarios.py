@@ -1,10 +1,10 @@
 """Scenarios for the oracle parity of haiku-rnn's recurrent cores and unrolls.
 
 Each scenario is a function of no arguments written against the public ``hk``
-API only, so the very same code runs under dm-haiku 0.0.17 (the oracle, see
-``make_recurrent_golden.py``) and under our haiku
-(``test_recurrent_oracle_parity.py``). It returns a flat ``{name: value}``
-dict: arrays (parameters, outputs, states), or JSON values (parameter order,
+API only, so the very same code runs under our haiku and, live on the same
+machine, under dm-haiku 0.0.17 (``test_recurrent_oracle_parity.py``, through
+the ``haiku_oracle`` harness). It returns a flat ``{name: value}`` dict:
+arrays (parameters, outputs, states), or JSON values (parameter order,
 shapes, module names).
 
 Inputs come from ``np.random.RandomState`` (stable across NumPy versions);
@@ -14,9 +14,7 @@ applies without ``jax.jit`` (the parity of jitted code is the same XLA ops).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import haiku as hk
@@ -218,32 +216,3 @@ SCENARIOS["reset_per_entry"] = reset_per_entry
 SCENARIOS["expand_apply"] = expand_apply
 SCENARIOS["unroll_with_scan_unroll"] = unroll_with_scan_unroll
 
-
-# Encoding (shared by the generator and the test) -------------------------------
-
-
-def encode(results: dict[str, dict]) -> tuple[dict, dict[str, np.ndarray]]:
-    meta: dict[str, dict] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for scenario, result in results.items():
-        entries = {}
-        for name, value in result.items():
-            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
-                entries[name] = {"kind": "json", "value": value}
-            else:
-                array = np.asarray(value)
-                entries[name] = {"kind": "array", "dtype": str(array.dtype),
-                                 "shape": list(array.shape)}
-                arrays[f"{scenario}/{name}"] = np.frombuffer(
-                    np.ascontiguousarray(array).tobytes(), np.uint8)
-        meta[scenario] = entries
-    return meta, arrays
-
-
-def load(stem: Path) -> tuple[dict, Any]:
-    meta = json.loads(stem.with_suffix(".json").read_text())
-    return meta, np.load(stem.with_suffix(".npz"))
-
-
-def decode(entry: dict, raw: np.ndarray) -> np.ndarray:
-    return np.frombuffer(raw.tobytes(), jnp.dtype(entry["dtype"])).reshape(entry["shape"])
