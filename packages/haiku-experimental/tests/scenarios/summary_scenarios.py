@@ -145,6 +145,7 @@ def wrap(f, how):
 
 
 def describe_details(d):
+    """A JSON-able view of a ModuleDetails: names, class, method, specs of params and state."""
     return {
         "module_name": d.module.module_name,
         "class": type(d.module).__name__,
@@ -170,8 +171,8 @@ def _table(name: str, how: str, kwargs: dict) -> Callable[[], dict]:
     def scenario():
         f, args = FUNCTIONS[name]
         table = hk.experimental.tabulate(wrap(f, how), **kwargs)(*args())
-        # The type apart: an HTML table is tabulate's str subclass JupyterHTMLStr,
-        # which results (JSON) would not keep.
+        # The type on its own: an HTML table is tabulate's str subclass
+        # JupyterHTMLStr, which the oracle's results (JSON) would not keep.
         return {"text": str(table), "type": type(table).__name__}
     return scenario
 
