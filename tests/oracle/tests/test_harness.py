@@ -14,11 +14,12 @@ from haiku_oracle.runner import Oracle, steering_environment
 
 def test_flatten_keeps_order_kinds_and_bytes():
     tree = {"b": {"w": jnp.arange(3, dtype=jnp.bfloat16)}, "a": [1, (2.5, None)],
-            "key": jax.random.key(7), "raw_key": jax.random.PRNGKey(7)}
+            "key": jax.random.key(7), "raw_key": jax.random.PRNGKey(7), "state": {}, "out": ()}
     entries = flatten(tree)
     assert [entry_path(e) for e in entries] == ["b/w", "a/[0]", "a/[1]/(0)", "a/[1]/(1)", "key",
-                                                "raw_key"]
-    w, one, _, none, key, raw = entries
+                                                "raw_key", "state", "out"]
+    w, one, _, none, key, raw, state, out = entries
+    assert (state["kind"], state["container"], out["container"]) == ("empty", "mapping", "tuple")
     assert (w["kind"], w["dtype"], w["shape"]) == ("array", "bfloat16", [3])
     assert w["data"].tobytes() == np.asarray(tree["b"]["w"]).tobytes()
     assert (one["kind"], one["value"], none["value"]) == ("json", 1, None)
@@ -46,6 +47,7 @@ def test_save_and_load_round_trip_entries_and_errors(tmp_path):
         ({"x": np.float32([1, 2]), "n": 3.0}, "n: ours 3, dm-haiku 3.0"),
         ({"n": 3, "x": np.float32([1, 2])}, "entries in another order"),
         ({"x": np.float32([1, 2])}, "entries differ: dm-haiku's missing here [], ours only ['n']"),
+        ({"x": np.float32([1, 2]), "n": []}, "n: ours is of kind json, dm-haiku's of kind empty"),
     ],
 )
 def test_differences_names_what_differs(theirs, expected):

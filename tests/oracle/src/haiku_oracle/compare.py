@@ -80,13 +80,13 @@ def differences(ours: Sequence[Entry], theirs: Sequence[Entry], *,
         if got is None:
             continue
         if got["kind"] != want["kind"]:
-            problems.append(f"{where}: ours is a {got['kind']} entry, dm-haiku's a {want['kind']}")
+            problems.append(f"{where}: ours is of kind {got['kind']}, dm-haiku's of kind {want['kind']}")
             continue
         if want["kind"] == "json":
             if not same_json(got["value"], want["value"]):
                 problems.append(f"{where}: ours {got['value']!r}, dm-haiku {want['value']!r}")
             continue
-        fields = [f for f in ("dtype", "impl", "shape") if f in want or f in got]
+        fields = [f for f in ("container", "dtype", "impl", "shape") if f in want or f in got]
         if any(got.get(f) != want.get(f) for f in fields):
             problems.append(f"{where}: ours " + " ".join(str(got.get(f)) for f in fields)
                             + ", dm-haiku " + " ".join(str(want.get(f)) for f in fields))

@@ -31,7 +31,7 @@ import numpy as np
 Entry = dict[str, Any]
 
 # Written into every results file: a file of another format is never read.
-FORMAT = 1
+FORMAT = 2
 
 
 def _typed_key_parts(leaf: Any) -> tuple[str, list[int], np.ndarray] | None:
@@ -57,14 +57,21 @@ def flatten(tree: Any, path: tuple[str, ...] = ()) -> list[Entry]:
     * ``"array"``: ``dtype``, ``shape`` and ``data``, the raw bytes as uint8
       (so comparisons are bit for bit in every dtype, bfloat16 included);
     * ``"key"``: a typed PRNG key: ``impl``, ``shape`` and ``data`` (the bytes
-      of its ``key_data``).
+      of its ``key_data``);
+    * ``"empty"``: an empty ``container`` (``"mapping"``, ``"list"`` or
+      ``"tuple"``), so that ``{}`` and ``[]`` are entries too.
     """
+    entry: Entry = {"path": list(path)}
+    if isinstance(tree, (Mapping, list, tuple)) and not tree:
+        container = ("mapping" if isinstance(tree, Mapping)
+                     else "list" if isinstance(tree, list) else "tuple")
+        entry.update(kind="empty", container=container)
+        return [entry]
     if isinstance(tree, Mapping):
         return [e for k, v in tree.items() for e in flatten(v, (*path, str(k)))]
     if isinstance(tree, (list, tuple)):
         pattern = "[{}]" if isinstance(tree, list) else "({})"
         return [e for i, v in enumerate(tree) for e in flatten(v, (*path, pattern.format(i)))]
-    entry: Entry = {"path": list(path)}
     if tree is None or isinstance(tree, (bool, int, float, str)):
         entry.update(kind="json", value=tree)
         return [entry]
