@@ -48,11 +48,17 @@ def test_save_and_load_round_trip_entries_and_errors(tmp_path):
         ({"n": 3, "x": np.float32([1, 2])}, "entries in another order"),
         ({"x": np.float32([1, 2])}, "entries differ: dm-haiku's missing here [], ours only ['n']"),
         ({"x": np.float32([1, 2]), "n": []}, "n: ours is of kind json, dm-haiku's of kind empty"),
+        ({"x": {}, "n": 3}, "x: ours is of kind array, dm-haiku's of kind empty"),
     ],
 )
 def test_differences_names_what_differs(theirs, expected):
     problems = differences(flatten({"x": np.float32([1, 2]), "n": 3}), flatten(theirs))
     assert problems and problems[0].startswith(expected), problems
+
+
+def test_empty_containers_compare_by_type():
+    assert differences(flatten({"a": {}, "b": ()}), flatten({"a": {}, "b": ()})) == []
+    assert differences(flatten({"a": {}}), flatten({"a": []})) == ["a: ours mapping, dm-haiku list"]
 
 
 def test_nan_equals_nan_but_negative_zero_is_not_zero():
