@@ -1,72 +1,29 @@
 """Oracle parity of the non-convolution layers: same code, same seed, same bits.
 
-``golden/layers_scenarios.py`` holds scenarios written against the public
+``scenarios/layers_scenarios.py`` holds scenarios written against the public
 ``hk`` API (pooling, dropout masks, attention, embeddings, Sequential,
-BatchApply, Reshape/Flatten, Linear precision, Bias); ``golden/
-make_layers_golden.py`` ran them under dm-haiku 0.0.17 and saved every result
-(see its docstring to regenerate). Here the same scenarios run under our haiku
-and must give the same parameter names and order, shapes, dtypes and values,
-bit for bit.
+BatchApply, Reshape/Flatten, Linear precision, Bias). Each runs here under
+our haiku and, on this same machine, under dm-haiku 0.0.17 (the ``dm_haiku``
+fixture of ``tests/oracle``); parameter names and order, shapes, dtypes and
+values must agree bit for bit.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from haiku_oracle import load_module
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
+scenarios = load_module(Path(__file__).parent / "scenarios" / "layers_scenarios.py")
 
-
-def _load_scenarios():
-    name = "haiku_nets_layers_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GOLDEN_DIR / "layers_scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scenarios = _load_scenarios()
-GOLDEN, BLOBS = scenarios.load(GOLDEN_DIR / "layers_golden")
-
-# Entries where only the sign of zeros may differ. dm-haiku's dropout computes
-# ``mask * x``, which XLA turns into a select (+0 where dropped) for float16/32
-# but not for bfloat16 on CPU (-0 where a negative x is dropped); ours is a
-# select for every dtype.
-SIGNED_ZERO_AGNOSTIC = {("dropout_dtypes", "bf16")}
-
-
-def test_goldens_cover_every_scenario():
-    assert list(GOLDEN) == list(scenarios.SCENARIOS)
+# Entries where only the sign of zeros may differ (0 ulps: equal values, other
+# bits allowed). dm-haiku's dropout computes ``mask * x``, which XLA turns into
+# a select (+0 where dropped) for float16/32 but not for bfloat16 on CPU (-0
+# where a negative x is dropped); ours is a select for every dtype.
+SIGNED_ZEROS = {"dropout_dtypes": {"bf16": 0}}
 
 
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
-def test_scenario_matches_dm_haiku(name):
-    expected = GOLDEN[name]
-    actual_meta, actual_blobs = scenarios.encode({name: scenarios.SCENARIOS[name]()})
-    actual = actual_meta[name]
-    assert list(actual) == list(expected), "entries differ"
-    problems = []
-    for entry, want in expected.items():
-        got = actual[entry]
-        if want["kind"] == "json" or got["kind"] == "json":
-            if got != want:
-                problems.append(f"{entry}: {got} != {want}")
-            continue
-        if (got["dtype"], got["shape"]) != (want["dtype"], want["shape"]):
-            problems.append(f"{entry}: {got['dtype']}{got['shape']} != "
-                            f"{want['dtype']}{want['shape']}")
-            continue
-        key = f"{name}/{entry}"
-        if not np.array_equal(actual_blobs[key], BLOBS[key]):
-            g = scenarios.decode(got, actual_blobs[key]).astype(np.float64)
-            w = scenarios.decode(want, BLOBS[key]).astype(np.float64)
-            if (name, entry) in SIGNED_ZERO_AGNOSTIC and np.array_equal(g, w, equal_nan=True):
-                continue
-            problems.append(f"{entry}: values differ, max abs diff {np.nanmax(np.abs(g - w))}")
-    assert not problems, f"{name}: {len(problems)} differences:\n" + "\n".join(problems)
+def test_scenario_matches_dm_haiku(name, dm_haiku):
+    dm_haiku.assert_matches(scenarios, name, ulps=SIGNED_ZEROS.get(name))

@@ -1,4 +1,4 @@
-"""Convolution scenarios run by both dm-haiku (to write goldens) and haiku (to test).
+"""Convolution scenarios for the oracle parity of haiku-nets, run by both libraries.
 
 Each case is plain data: a module class of the public ``hk`` namespace, its
 constructor arguments and an input shape. Arguments that are not plain data
@@ -18,13 +18,15 @@ of a group in one ``hk.transform`` (so the default module names are numbered,
 ``conv2_d``, ``conv2_d_1``, ...), initialises it with
 ``jax.random.PRNGKey(seed)`` and applies it, both under ``jax.jit`` (but the
 ``default_init`` group's init), giving the parameters and one output per
-case: two compilations per group.
-``make_conv_golden.py`` runs the groups under dm-haiku 0.0.17 and saves the
-results; ``tests/test_conv_oracle_parity.py`` runs them under our haiku.
+case: two compilations per group. :data:`SCENARIOS` is the registry of the
+``haiku_oracle`` harness, one scenario per group:
+``tests/test_conv_oracle_parity.py`` runs each under our haiku and, live on
+the same machine, under dm-haiku 0.0.17.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import haiku as hk
@@ -236,3 +238,17 @@ def run_group(name: str) -> tuple[dict, list[jax.Array]]:
     params = init(jax.random.PRNGKey(seed), xs)
     outs = jax.jit(f.apply)(params, None, xs)
     return params, outs
+
+
+def _group_scenario(name: str) -> Callable[[], dict]:
+    def scenario():
+        params, outs = run_group(name)
+        _, cases = GROUPS[name]
+        return {"params": params, "outs": {c["name"]: out for c, out in zip(cases, outs)}}
+
+    return scenario
+
+
+# One scenario per group: its parameters (names, creation order, shapes,
+# dtypes, values) and every case's output, by case name.
+SCENARIOS: dict[str, Callable[[], dict]] = {name: _group_scenario(name) for name in GROUPS}

@@ -1,10 +1,11 @@
 """Scenarios for the oracle parity of the non-convolution layers of haiku-nets.
 
 Each scenario is a function of no arguments written against the public ``hk``
-API only, so the very same code runs under dm-haiku 0.0.17 (the oracle, see
-``make_layers_golden.py``) and under our haiku (``test_layers_oracle_parity.py``).
-It returns a flat ``{name: value}`` dict: arrays (parameters, outputs, dropout
-masks), or JSON values (shapes, module attributes).
+API only, so the very same code runs under our haiku and, live on the same
+machine, under dm-haiku 0.0.17 (``test_layers_oracle_parity.py``, through the
+``haiku_oracle`` harness). It returns a flat ``{name: value}`` dict: arrays
+(parameters, outputs, dropout masks), or JSON values (shapes, module
+attributes).
 
 Inputs come from ``np.random.RandomState`` (stable across NumPy versions);
 parameters from ``init`` with fixed PRNG keys.
@@ -12,11 +13,9 @@ parameters from ``init`` with fixed PRNG keys.
 
 from __future__ import annotations
 
-import json
 import warnings
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import haiku as hk
@@ -369,33 +368,3 @@ SCENARIOS["reshape_shapes"] = reshape_shapes
 SCENARIOS["linear_precision"] = linear_precision
 SCENARIOS["bias_variants"] = bias_variants
 SCENARIOS["mixed_precision"] = mixed_precision
-
-
-# Encoding: one JSON file (metadata and JSON values) and one npz (array bytes).
-
-
-def encode(results: dict[str, dict]) -> tuple[dict, dict[str, np.ndarray]]:
-    meta: dict[str, dict] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for scenario, result in results.items():
-        entries = {}
-        for name, value in result.items():
-            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
-                entries[name] = {"kind": "json", "value": value}
-            else:
-                array = np.asarray(value)
-                entries[name] = {"kind": "array", "dtype": str(array.dtype),
-                                 "shape": list(array.shape)}
-                arrays[f"{scenario}/{name}"] = np.frombuffer(
-                    np.ascontiguousarray(array).tobytes(), np.uint8)
-        meta[scenario] = entries
-    return meta, arrays
-
-
-def load(stem: Path) -> tuple[dict, Any]:
-    meta = json.loads(stem.with_suffix(".json").read_text())
-    return meta, np.load(stem.with_suffix(".npz"))
-
-
-def decode(entry: dict, raw: np.ndarray) -> np.ndarray:
-    return np.frombuffer(raw.tobytes(), jnp.dtype(entry["dtype"])).reshape(entry["shape"])

@@ -2,11 +2,12 @@
 
 ``ExponentialMovingAverage``, ``EMAParamsTree``, ``SpectralNorm`` and
 ``SNParamsTree``: each scenario is a function of no arguments written against
-the public ``hk`` API only, so the very same code runs under dm-haiku 0.0.17
-(the oracle, see ``make_moving_averages_golden.py``) and under our haiku
-(``test_moving_averages_oracle_parity.py``). It returns a flat
-``{name: value}`` dict: arrays (state after ``init`` and after each ``apply``
-step, outputs) or JSON values (the order of the state entries).
+the public ``hk`` API only, so the very same code runs under our haiku and,
+live on the same machine, under dm-haiku 0.0.17
+(``test_moving_averages_oracle_parity.py``, through the ``haiku_oracle``
+harness). It returns a flat ``{name: value}`` dict: arrays (state after
+``init`` and after each ``apply`` step, outputs) or JSON values (the order of
+the state entries).
 
 Inputs come from ``np.random.RandomState`` (stable across NumPy versions);
 the ``u0`` of the spectral norms from ``init`` with fixed PRNG keys.
@@ -14,9 +15,7 @@ the ``u0`` of the spectral norms from ``init`` with fixed PRNG keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import haiku as hk
@@ -296,32 +295,3 @@ SCENARIOS: dict[str, Callable[[], dict]] = {
         seed=7, n_steps=2, eps=1e-3, ignore_regex=".*/b$", name="sn"),
     "sn_tree_odd_names": sn_tree_odd_names,
 }
-
-
-# Encoding: one JSON file (metadata and JSON values) and one npz (array bytes).
-
-def encode(results: dict[str, dict]) -> tuple[dict, dict[str, np.ndarray]]:
-    meta: dict[str, dict] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for scenario, result in results.items():
-        entries = {}
-        for name, value in result.items():
-            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
-                entries[name] = {"kind": "json", "value": value}
-            else:
-                array = np.asarray(value)
-                entries[name] = {"kind": "array", "dtype": str(array.dtype),
-                                 "shape": list(array.shape)}
-                arrays[f"{scenario}/{name}"] = np.frombuffer(
-                    np.ascontiguousarray(array).tobytes(), np.uint8)
-        meta[scenario] = entries
-    return meta, arrays
-
-
-def load(stem: Path) -> tuple[dict, Any]:
-    meta = json.loads(stem.with_suffix(".json").read_text())
-    return meta, np.load(stem.with_suffix(".npz"))
-
-
-def decode(entry: dict, raw: np.ndarray) -> np.ndarray:
-    return np.frombuffer(raw.tobytes(), jnp.dtype(entry["dtype"])).reshape(entry["shape"])

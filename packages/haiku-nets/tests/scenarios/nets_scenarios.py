@@ -1,17 +1,18 @@
 """Scenarios for the oracle parity of ``hk.nets`` (MLP, MobileNetV1, ResNet*, VQ-VAE).
 
 Each scenario is a function of no arguments written against the public ``hk``
-API only, so the very same code runs under dm-haiku 0.0.17 (the oracle, see
-``make_nets_golden.py``) and under our haiku (``test_nets_oracle_parity.py``).
-It returns a flat ``{name: value}`` dict of arrays (parameters, state,
-outputs) or JSON values (shape tables, creation order, digests).
+API only, so the very same code runs under our haiku and, live on the same
+machine, under dm-haiku 0.0.17 (``test_nets_oracle_parity.py``, through the
+``haiku_oracle`` harness). It returns a flat ``{name: value}`` dict of arrays
+(parameters, state, outputs) or JSON values (shape tables, creation order,
+digests).
 
-Small networks store every array (compared bit for bit). The full-size
-ResNets store, from an abstract ``init`` (``jax.eval_shape``), the name,
+Small networks return every array (compared bit for bit). The full-size
+ResNets return, from an abstract ``init`` (``jax.eval_shape``), the name,
 shape and dtype of every parameter and state in creation order; ResNet18 on
-small images additionally stores a SHA-256 digest of every initial
-parameter and of the state after a training step, so its ~11M values are
-compared bit for bit without storing them.
+small images returns a SHA-256 digest of every initial parameter and of the
+state after a training step, so its ~11M values are compared bit for bit
+without keeping them in the oracle's cache.
 
 Inputs come from ``np.random.RandomState`` (stable across NumPy versions);
 parameters from ``init`` with fixed PRNG keys.
@@ -20,9 +21,7 @@ parameters from ``init`` with fixed PRNG keys.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import haiku as hk
@@ -439,31 +438,3 @@ SCENARIOS: dict[str, Callable[[], dict]] = {
 for _depth in (18, 34, 50, 101, 152, 200):
     for _v2 in (False, True):
         SCENARIOS[f"resnet{_depth}_v{2 if _v2 else 1}_table"] = _resnet_table(_depth, _v2)
-
-
-def encode(results: dict[str, dict]) -> tuple[dict, dict[str, np.ndarray]]:
-    """JSON metadata (values, or dtype and shape of arrays) and the raw array bytes."""
-    meta: dict[str, dict] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for scenario, result in results.items():
-        entries = {}
-        for name, value in result.items():
-            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
-                entries[name] = {"kind": "json", "value": value}
-            else:
-                array = np.asarray(value)
-                entries[name] = {"kind": "array", "dtype": str(array.dtype),
-                                 "shape": list(array.shape)}
-                arrays[f"{scenario}/{name}"] = np.frombuffer(
-                    np.ascontiguousarray(array).tobytes(), np.uint8)
-        meta[scenario] = entries
-    return meta, arrays
-
-
-def load(stem: Path) -> tuple[dict, Any]:
-    meta = json.loads(stem.with_suffix(".json").read_text())
-    return meta, np.load(stem.with_suffix(".npz"))
-
-
-def decode(entry: dict, raw: np.ndarray) -> np.ndarray:
-    return np.frombuffer(raw.tobytes(), jnp.dtype(entry["dtype"])).reshape(entry["shape"])
