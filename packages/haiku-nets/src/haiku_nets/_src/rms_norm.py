@@ -20,8 +20,9 @@ class RMSNorm(hk.Module):
     cheaper and often as good.
 
     >>> norm = hk.RMSNorm(axis=-1)
-    >>> print(norm(jnp.array([[3., 4.]])))
-    [[0.8485278 1.1313704]]
+    >>> y = norm(jnp.array([[3., 4.]]))  # root mean square 3.536
+    >>> print(np.asarray(y, np.float64).round(3))
+    [[0.849 1.131]]
     >>> jax.tree_util.tree_map(jnp.shape, hk.get_params())
     {'rms_norm': {'scale': (2,)}}
     """
