@@ -1,41 +1,28 @@
 """Oracle parity of models built from haiku-nets' ``hk.Linear``/``hk.Bias``.
 
 The scenarios are ``NETS_SCENARIOS`` of
-``packages/haiku-core/tests/golden/core_scenarios.py`` (public ``hk`` API
-only); ``make_core_golden.py`` next to it ran them under dm-haiku 0.0.17 and
-saved ``core_nets_golden.{json,npz}``. Same seed, same parameter trees
-(names, order, shapes, dtypes) and the same bits, outputs included.
+``packages/haiku-core/tests/scenarios/core_scenarios.py`` (public ``hk`` API
+only). Each runs here under our haiku and, on this same machine, under
+dm-haiku 0.0.17 (the ``dm_haiku`` fixture of ``tests/oracle``): same seed,
+same parameter trees (names, order, shapes, dtypes) and the same bits,
+outputs included.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import load_module
 
 import haiku as hk
 from haiku._src import base
 
-GOLDEN_DIR = Path(__file__).resolve().parents[1] / "packages" / "haiku-core" / "tests" / "golden"
-
-
-def _load_scenarios():
-    name = "haiku_core_golden_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GOLDEN_DIR / "core_scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scenarios = _load_scenarios()
-GOLDEN, BLOBS = scenarios.load_golden(GOLDEN_DIR / "core_nets_golden")
+CORE_TESTS = Path(__file__).resolve().parents[1] / "packages" / "haiku-core" / "tests"
+scenarios = load_module(CORE_TESTS / "scenarios" / "core_scenarios.py")
 
 
 @pytest.fixture(autouse=True)
@@ -44,15 +31,9 @@ def _no_frame_left_behind():
     assert base._FRAMES.get() == ()
 
 
-def test_goldens_cover_every_scenario():
-    assert list(GOLDEN) == list(scenarios.NETS_SCENARIOS)
-
-
 @pytest.mark.parametrize("name", list(scenarios.NETS_SCENARIOS))
-def test_scenario_matches_dm_haiku(name):
-    actual = scenarios.flatten(scenarios.NETS_SCENARIOS[name]())
-    problems = scenarios.diff(GOLDEN[name], BLOBS[name], actual)
-    assert not problems, f"{name}: {len(problems)} differences:\n" + "\n".join(problems[:30])
+def test_scenario_matches_dm_haiku(name, dm_haiku):
+    dm_haiku.assert_matches(scenarios, name, registry="NETS_SCENARIOS")
 
 
 def test_linear_default_init_is_the_documented_truncated_normal():

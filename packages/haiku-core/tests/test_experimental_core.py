@@ -1,15 +1,14 @@
 """The core half of ``hk.experimental``: check_jax_usage, optimize_rng_use, fast_eval_shape.
 
 Oracle parity (bit-exact keys and parameters, shapes, and which operations
-raise) is checked against goldens written by dm-haiku 0.0.17
-(``golden/experimental_scenarios.py``); the other tests pin down behaviour
-the goldens do not show.
+raise) runs the scenarios of ``scenarios/experimental_scenarios.py`` here and,
+on this same machine, under dm-haiku 0.0.17 (the ``dm_haiku`` fixture of
+``tests/oracle``); the other tests pin down behaviour the scenarios do not
+show.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from pathlib import Path
 
@@ -17,25 +16,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import load_module
 
 import haiku as hk
 from haiku._src import base, config, fast_eval, jax_usage, random_keys
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
-
-
-def _load_scenarios():
-    name = "haiku_experimental_golden_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GOLDEN_DIR / "experimental_scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scenarios = _load_scenarios()
-GOLDEN, BLOBS = scenarios.load_golden(GOLDEN_DIR / "experimental_golden")
+scenarios = load_module(Path(__file__).parent / "scenarios" / "experimental_scenarios.py")
 KEY = jax.random.PRNGKey(42)
 
 
@@ -49,15 +35,9 @@ def _restore_config():
 # Oracle parity.
 
 
-def test_goldens_cover_every_scenario():
-    assert list(GOLDEN) == list(scenarios.SCENARIOS)
-
-
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
-def test_scenario_matches_dm_haiku(name):
-    actual = scenarios.flatten(scenarios.SCENARIOS[name]())
-    problems = scenarios.diff(GOLDEN[name], BLOBS[name], actual)
-    assert not problems, f"{name}: {len(problems)} differences:\n" + "\n".join(problems[:30])
+def test_scenario_matches_dm_haiku(name, dm_haiku):
+    dm_haiku.assert_matches(scenarios, name)
 
 
 # Public names.

@@ -1,29 +1,27 @@
 """``hk.one_hot`` and ``hk.multinomial`` (deprecated in the spec, kept working).
 
-``golden/multinomial.npz`` holds dm-haiku 0.0.17's samples for fixed keys,
-written by ``golden/make_functions_golden.py`` (run with the oracle venv).
-dm-haiku emits no deprecation warning for either function; neither do we (the
-test configuration turns warnings into errors).
+The ``hk.multinomial`` cases of ``scenarios/functions_scenarios.py`` run here
+and, on this same machine, under dm-haiku 0.0.17 (the ``dm_haiku`` fixture
+of ``tests/oracle``); the samples must agree exactly. dm-haiku emits no
+deprecation warning for either function; neither do we (the test
+configuration turns warnings into errors).
 """
 
 from __future__ import annotations
 
-import pathlib
 import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import decode, entry_path, load_module
 
 import haiku as hk
 from haiku._src import functions
 
-GOLDEN = pathlib.Path(__file__).parent / "golden"
-
-with np.load(GOLDEN / "multinomial.npz") as _data:
-    MULTINOMIAL = {name: _data[name] for name in _data.files}
-MULTINOMIAL_CASES = sorted({name.split(".")[0] for name in MULTINOMIAL})
+multinomial = load_module(Path(__file__).parent / "scenarios" / "functions_scenarios.py")
 
 
 # one_hot
@@ -67,22 +65,16 @@ def test_no_deprecation_warning():
 # multinomial
 
 
-@pytest.mark.parametrize("name", MULTINOMIAL_CASES)
-def test_multinomial_matches_dm_haiku(name):
-    key = jnp.asarray(MULTINOMIAL[f"{name}.key"])
-    dtype = str(MULTINOMIAL[f"{name}.dtype"])
-    logits = jnp.asarray(MULTINOMIAL[f"{name}.logits"], dtype)
-    num_samples = int(MULTINOMIAL[f"{name}.num_samples"])
-    out = hk.multinomial(key, logits, num_samples)
-    want = MULTINOMIAL[f"{name}.out"]
-    assert out.shape == logits.shape[:-1] + (num_samples,) == want.shape
-    assert out.dtype == want.dtype == np.int32
-    np.testing.assert_array_equal(out, want)
-    # Same under jit and with a typed key.
-    jitted = jax.jit(hk.multinomial, static_argnums=2)(key, logits, num_samples)
-    np.testing.assert_array_equal(jitted, want)
-    typed = hk.multinomial(jax.random.wrap_key_data(key), logits, num_samples)
-    np.testing.assert_array_equal(typed, want)
+@pytest.mark.parametrize("name", list(multinomial.SCENARIOS))
+def test_multinomial_matches_dm_haiku(name, dm_haiku):
+    dm_haiku.assert_matches(multinomial, name)
+    theirs = {entry_path(e): decode(e) for e in dm_haiku.theirs(multinomial, name)}
+    _, shape, num_samples, _ = next(case for case in multinomial.CASES if case[0] == name)
+    assert theirs["out"].shape == shape[:-1] + (num_samples,)
+    assert theirs["out"].dtype == np.int32
+    # The same samples under jit and with a typed key.
+    np.testing.assert_array_equal(theirs["out_jit"], theirs["out"])
+    np.testing.assert_array_equal(theirs["out_typed_key"], theirs["out"])
 
 
 def test_multinomial_frequencies():

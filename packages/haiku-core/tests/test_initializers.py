@@ -1,63 +1,33 @@
 """``hk.initializers``: bit parity with dm-haiku, distributions, shapes, errors.
 
-The golden files in ``golden/`` hold dm-haiku 0.0.17's outputs (eager and
-jitted) for fixed keys; ``golden/make_initializers_golden.py`` (run with the
-oracle venv) wrote them. Every case here must reproduce them bit for bit.
+The cases of ``scenarios/initializers_scenarios.py`` run here and, on this
+same machine, under dm-haiku 0.0.17 (the ``dm_haiku`` fixture of
+``tests/oracle``); every output, eager and jitted, must agree bit for bit.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import pathlib
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import differences, entry_path, flatten, load_module
 
 import haiku as hk
 from haiku._src import random_keys
 from haiku._src import initializers as inits
 from haiku._src.initializers import _compute_fans
 
-GOLDEN = pathlib.Path(__file__).parent / "golden"
-
-with open(GOLDEN / "initializers.json") as _f:
-    GOLDEN_CASES = json.load(_f)["cases"]
+scenarios = load_module(Path(__file__).parent / "scenarios" / "initializers_scenarios.py")
+CASE_NAMES = [case[0] for case in scenarios.CASES]
 
 
-@pytest.fixture(scope="module")
-def golden_arrays():
-    with np.load(GOLDEN / "initializers.npz") as data:
-        return {name: data[name] for name in data.files}
-
-
-def decode(value):
-    if isinstance(value, dict) and set(value) == {"complex"}:
-        return complex(*value["complex"])
-    return value
-
-
-def make(case):
-    cls = getattr(hk.initializers, case["initializer"])
-    return cls(**{k: decode(v) for k, v in case["kwargs"].items()})
-
-
-def expected(case, golden_arrays, suffix="out"):
-    raw = golden_arrays[f"{case['name']}.{suffix}"]
-    return np.frombuffer(raw.tobytes(), dtype=jnp.dtype(case["out_dtype"])).reshape(
-        case["out_shape"]
-    )
-
-
-def assert_bitwise_equal(actual, want):
-    actual = np.asarray(actual)
-    assert actual.dtype == want.dtype
-    assert actual.shape == want.shape
-    if actual.tobytes() != want.tobytes():
-        diff = np.abs(actual.astype(np.complex128) - want.astype(np.complex128)).max()
-        raise AssertionError(f"not bit-identical to dm-haiku; max abs difference {diff}")
+def theirs_by_path(dm_haiku, name):
+    """dm-haiku's entries of scenario ``name``, by path."""
+    return {entry_path(e): e for e in dm_haiku.theirs(scenarios, name)}
 
 
 @pytest.fixture
@@ -90,40 +60,30 @@ def sample(init, shape, dtype=jnp.float32, seed=0):
 # Parity with dm-haiku.
 
 
-@pytest.mark.parametrize("case", GOLDEN_CASES, ids=[c["name"] for c in GOLDEN_CASES])
-def test_matches_dm_haiku_with_the_same_key(case, golden_arrays, fixed_key):
-    calls = fixed_key(jnp.asarray(golden_arrays[f"{case['name']}.key"]))
-    out = make(case)(case["shape"], jnp.dtype(case["dtype"]))
-    assert_bitwise_equal(out, expected(case, golden_arrays))
-    deterministic = case["initializer"] in ("Constant", "Identity")
+@pytest.mark.parametrize("seed", range(len(CASE_NAMES)), ids=CASE_NAMES)
+def test_matches_dm_haiku_with_the_same_key(seed, dm_haiku, fixed_key):
+    """Our initializer alone, given the key dm-haiku's initializer received, draws the same."""
+    case = scenarios.CASES[seed]
+    name, _, _, shape, dtype = case
+    calls = fixed_key(jax.random.split(jax.random.PRNGKey(seed))[1])
+    out = scenarios.make(case)(shape, jnp.dtype(dtype))
+    assert differences(flatten({"out": out}), [theirs_by_path(dm_haiku, name)["out"]]) == []
+    deterministic = case[1] in ("Constant", "Identity")
     assert len(calls) == (0 if deterministic else 1)
 
 
-@pytest.mark.parametrize("case", GOLDEN_CASES, ids=[c["name"] for c in GOLDEN_CASES])
-def test_matches_dm_haiku_end_to_end_eager_and_jit(case, golden_arrays):
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_matches_dm_haiku_end_to_end_eager_and_jit(name, dm_haiku):
     """The same through our transform and ``with_rng``, eagerly and under jit."""
-    init = make(case)
-    key = jax.random.PRNGKey(case["seed"])
-
-    def f():
-        with hk.with_rng(key):
-            return init(case["shape"], jnp.dtype(case["dtype"]))
-
-    apply = hk.transform(f).apply
-    assert_bitwise_equal(apply({}, None), expected(case, golden_arrays))
-    assert_bitwise_equal(jax.jit(apply)({}, None), expected(case, golden_arrays, "out_jit"))
+    dm_haiku.assert_matches(scenarios, name)
 
 
-def test_golden_keys_are_the_first_key_of_with_rng(golden_arrays):
-    # The generator recorded split(PRNGKey(seed))[1]: check our with_rng agrees.
-    case = GOLDEN_CASES[0]
-
-    def f():
-        with hk.with_rng(jax.random.PRNGKey(case["seed"])):
-            return hk.next_rng_key()
-
-    key = hk.transform(f).apply({}, None)
-    np.testing.assert_array_equal(key, golden_arrays[f"{case['name']}.key"])
+def test_dm_haiku_gives_initializers_the_first_key_of_with_rng(dm_haiku):
+    # test_matches_dm_haiku_with_the_same_key hands split(PRNGKey(seed))[1] to
+    # our initializers: the key dm-haiku's with_rng gives first.
+    for seed, name in enumerate(CASE_NAMES):
+        want = np.asarray(jax.random.split(jax.random.PRNGKey(seed))[1])
+        assert differences(flatten({"key": want}), [theirs_by_path(dm_haiku, name)["key"]]) == []
 
 
 @pytest.mark.parametrize(

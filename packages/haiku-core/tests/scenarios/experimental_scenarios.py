@@ -1,13 +1,13 @@
-"""``hk.experimental`` core scenarios run by both dm-haiku and haiku.
+"""``hk.experimental`` core scenarios, run by both dm-haiku and haiku.
 
-As ``core_scenarios.py`` (whose ``flatten``/``diff``/``load_golden`` and
-building blocks this file reuses): public ``hk`` API only, so the same code
-runs under dm-haiku 0.0.17 (``make_experimental_golden.py`` writes
-``experimental_golden.{json,npz}``) and under our haiku
-(``tests/test_experimental_core.py``). Covered: ``optimize_rng_use`` (bit-exact
-keys, parameters and outputs), ``fast_eval_shape`` (shapes and dtypes) and
-``check_jax_usage`` (which raw JAX transforms raise over which Haiku side
-effects, and that the Haiku wrappers do not). Only haiku-core is used.
+Public ``hk`` API only (plus ``jax``), so the same code runs under our haiku
+and, live on the same machine, under dm-haiku 0.0.17 in
+``tests/test_experimental_core.py`` (through the ``dm_haiku`` fixture of
+``tests/oracle``). Covered: ``optimize_rng_use`` (bit-exact keys, parameters
+and outputs), ``fast_eval_shape`` (shapes and dtypes) and ``check_jax_usage``
+(which raw JAX transforms raise over which Haiku side effects, and that the
+Haiku wrappers do not). The building blocks come from ``core_scenarios.py``
+of this folder. Only haiku-core is used.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import jax.numpy as jnp
 
 
 def _core_scenarios():
-    name = "haiku_core_golden_scenarios"  # The name the parity tests load it under.
+    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
+    name = "haiku_core_scenarios"
     if name not in sys.modules:
         path = pathlib.Path(__file__).with_name("core_scenarios.py")
         spec = importlib.util.spec_from_file_location(name, path)
@@ -35,7 +36,6 @@ def _core_scenarios():
 
 
 core = _core_scenarios()
-flatten, diff, load_golden = core.flatten, core.diff, core.load_golden
 Dense, normal = core.Dense, core.normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}

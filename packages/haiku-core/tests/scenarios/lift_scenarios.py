@@ -1,11 +1,11 @@
-"""Lifting and layer_stack scenarios run by both dm-haiku and haiku.
+"""Lifting and layer_stack scenarios, run by both dm-haiku and haiku.
 
-As ``core_scenarios.py`` (whose ``flatten``/``diff``/``load_golden`` and
-building blocks this file reuses): public ``hk`` API only, so the same code
-runs under dm-haiku 0.0.17 (``make_lift_golden.py`` writes
-``lift_golden.{json,npz}``) and under our haiku (``tests/test_lift_oracle.py``).
-Only haiku-core is used; the ``hk.Linear`` scenarios live in the repository's
-``tests/golden/lift_nets_scenarios.py``.
+Public ``hk`` API only (plus ``jax``/``numpy``), so the same code runs under
+our haiku and, live on the same machine, under dm-haiku 0.0.17 in
+``tests/test_lift_oracle.py`` (through the ``dm_haiku`` fixture of
+``tests/oracle``). The building blocks come from ``core_scenarios.py`` of
+this folder. Only haiku-core is used; the ``hk.Linear`` scenarios live in the
+repository's ``tests/`` (``lift_nets_scenarios.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import numpy as np
 
 
 def _core_scenarios():
-    name = "haiku_core_golden_scenarios"  # The name the parity tests load it under.
+    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
+    name = "haiku_core_scenarios"
     if name not in sys.modules:
         path = pathlib.Path(__file__).with_name("core_scenarios.py")
         spec = importlib.util.spec_from_file_location(name, path)
@@ -34,8 +35,7 @@ def _core_scenarios():
 
 
 core = _core_scenarios()
-flatten, diff, load_golden, shapes = core.flatten, core.diff, core.load_golden, core.shapes
-Dense, Counter, normal = core.Dense, core.Counter, core.normal
+shapes, Dense, Counter, normal = core.shapes, core.Dense, core.Counter, core.normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}
 

@@ -1,18 +1,16 @@
 """Oracle-parity scenarios of Haiku's stateful JAX transforms and control flow.
 
-Run by dm-haiku 0.0.17 (``make_stateful_golden.py``, oracle venv) to write
-``stateful_golden.{json,npz}`` and by our haiku in
-``tests/test_stateful_oracle_parity.py``: same code, same seed, same bits.
-Public ``hk`` API only (plus ``jax``/``numpy``).
+Run by our haiku and, live on the same machine, by dm-haiku 0.0.17 in
+``tests/test_stateful_oracle_parity.py`` (through the ``dm_haiku`` fixture
+of ``tests/oracle``): same code, same seed, same bits. Public ``hk`` API only
+(plus ``jax``/``numpy``).
 
 Each scenario returns a tree of arrays, keys and JSON values: parameters and
 state after ``init`` (their dict order included), outputs and new state of
 ``apply``, the keys drawn inside the wrapped functions and the keys the
 enclosing sequence gives afterwards. Most run eagerly and under ``jax.jit``.
-
-Entries are flattened and compared with the helpers of ``core_scenarios.py``
-(loaded from the same folder): :func:`flatten`, :func:`diff`,
-:func:`load_golden`.
+The building block :func:`normal` comes from ``core_scenarios.py`` of this
+folder.
 """
 
 from __future__ import annotations
@@ -26,11 +24,11 @@ from typing import Any
 import haiku as hk
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 
 def _core_scenarios():
-    name = "haiku_core_golden_scenarios"
+    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
+    name = "haiku_core_scenarios"
     if name not in sys.modules:
         path = pathlib.Path(__file__).with_name("core_scenarios.py")
         spec = importlib.util.spec_from_file_location(name, path)
@@ -40,11 +38,7 @@ def _core_scenarios():
     return sys.modules[name]
 
 
-_core = _core_scenarios()
-flatten = _core.flatten
-diff = _core.diff
-load_golden = _core.load_golden
-normal = _core.normal
+normal = _core_scenarios().normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}
 
@@ -645,17 +639,3 @@ def failure_modes():
         ),
         "outside": {name: _raises(thunk) for name, thunk in outside.items()},
     }
-
-
-def _is_typed_key(x):
-    return _core._is_typed_key(x)
-
-
-def as_numpy(tree):
-    """Debug helper: the tree with arrays as lists (typed keys as key data)."""
-    def leaf(x):
-        if _is_typed_key(x):
-            return np.asarray(jax.random.key_data(x)).tolist()
-        return np.asarray(x).tolist() if hasattr(x, "shape") else x
-
-    return jax.tree.map(leaf, tree)

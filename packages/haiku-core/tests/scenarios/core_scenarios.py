@@ -1,16 +1,17 @@
-"""Scenarios run by both dm-haiku (to write the goldens) and haiku (to test).
+"""Oracle-parity scenarios of the core runtime, run by both dm-haiku and haiku.
 
-This file is the single source of the oracle-parity scenarios of the core
-runtime. It uses only the public ``hk`` API (plus ``jax``/``numpy``), so the
-very same code runs under dm-haiku 0.0.17 in the oracle venv (see
-``make_core_golden.py``) and under our haiku in the tests
-(``tests/test_core_oracle_parity.py`` and, for the scenarios that need
-``hk.Linear``/``hk.Bias``, the repository's ``tests/test_core_nets_oracle_parity.py``).
+Public ``hk`` API only (plus ``jax``/``numpy``), so the very same code runs
+under our haiku in the tests and, live on the same machine, under dm-haiku
+0.0.17 (through the ``dm_haiku`` fixture of ``tests/oracle``):
+``tests/test_core_oracle_parity.py`` runs :data:`CORE_SCENARIOS` and the
+repository's ``tests/test_core_nets_oracle_parity.py`` runs
+:data:`NETS_SCENARIOS`. The other scenario modules of this folder reuse the
+building blocks below.
 
 Each scenario is a function of no arguments returning a tree (dicts, lists,
-tuples) whose leaves are arrays, PRNG keys or JSON values. :func:`flatten`
-turns such a tree into an ordered list of entries; dict order is kept, so the
-goldens also pin the order in which parameters and state are created.
+tuples) whose leaves are arrays, PRNG keys or JSON values; dict order is
+kept, so the comparison also pins the order in which parameters and state
+are created.
 
 * :data:`CORE_SCENARIOS` need only haiku-core.
 * :data:`NETS_SCENARIOS` also use ``hk.Linear`` and ``hk.Bias``.
@@ -19,7 +20,7 @@ goldens also pin the order in which parameters and state are created.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Optional
 
 import haiku as hk
@@ -39,58 +40,6 @@ def core(fn):
 def nets(fn):
     NETS_SCENARIOS[fn.__name__] = fn
     return fn
-
-
-# Flattening results into ordered entries.
-
-
-def _is_typed_key(x: Any) -> bool:
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-
-
-def flatten(tree: Any, path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The leaves of ``tree`` in order, as ``{"path", "kind", ...}`` entries.
-
-    Path components are ``"{key}"`` for mapping keys and ``"[i]"``/``"(i)"``
-    for list/tuple items. Kinds:
-
-    * ``"json"``: ``value`` is the (JSON) leaf itself;
-    * ``"array"``: ``dtype``, ``shape`` and ``data`` (the raw bytes as uint8);
-    * ``"key"``: a typed PRNG key; ``impl``, ``shape`` and ``data`` (its
-      ``key_data`` bytes).
-    """
-    if isinstance(tree, Mapping):
-        out = []
-        for k, v in tree.items():
-            out += flatten(v, path + (f"{{{k}}}",))
-        return out
-    if isinstance(tree, (list, tuple)):
-        fmt = "[{}]" if isinstance(tree, list) else "({})"
-        out = []
-        for i, v in enumerate(tree):
-            out += flatten(v, path + (fmt.format(i),))
-        return out
-    entry: dict[str, Any] = {"path": list(path)}
-    if tree is None or isinstance(tree, (bool, int, float, str)):
-        entry.update(kind="json", value=tree)
-    elif _is_typed_key(tree):
-        data = np.asarray(jax.random.key_data(tree))
-        entry.update(
-            kind="key",
-            impl=str(jax.random.key_impl(tree)),
-            shape=list(tree.shape),
-            data=np.frombuffer(data.tobytes(), np.uint8),
-        )
-    else:
-        array = np.asarray(tree)
-        entry.update(
-            kind="array",
-            dtype=str(array.dtype),
-            shape=list(array.shape),
-            data=np.frombuffer(np.ascontiguousarray(array).tobytes(), np.uint8),
-        )
-    return [entry]
 
 
 def shapes(tree: Any) -> Any:
@@ -575,54 +524,3 @@ def linear_bf16():
     f = hk.transform(lambda x: hk.Linear(4)(x.astype(jnp.bfloat16)))
     params = f.init(jax.random.PRNGKey(0), X)
     return {"params": params, "out": f.apply(params, None, X)}
-
-
-# Comparing with the goldens (used by the tests).
-
-
-def load_golden(path_stem: Any) -> tuple[dict[str, list], dict[str, np.ndarray]]:
-    """``(scenarios, blobs)`` from ``<stem>.json`` and ``<stem>.npz``."""
-    import json
-    import pathlib
-
-    stem = pathlib.Path(path_stem)
-    doc = json.loads(stem.with_suffix(".json").read_text())
-    with np.load(stem.with_suffix(".npz")) as f:
-        blobs = {k: f[k] for k in f.files}
-    return doc["scenarios"], blobs
-
-
-def diff(golden: list[dict[str, Any]], blob: np.ndarray, actual: list[dict[str, Any]]) -> list[str]:
-    """Human-readable differences between golden entries and ``flatten`` output."""
-    problems = []
-    golden_paths = ["/".join(e["path"]) for e in golden]
-    actual_paths = ["/".join(e["path"]) for e in actual]
-    if golden_paths != actual_paths:
-        missing = [p for p in golden_paths if p not in actual_paths]
-        extra = [p for p in actual_paths if p not in golden_paths]
-        problems.append(
-            f"paths differ (order or names): missing={missing[:5]} extra={extra[:5]}"
-            + ("" if missing or extra else f" golden order={golden_paths[:8]}...")
-        )
-        actual_by_path = {"/".join(e["path"]): e for e in actual}
-        pairs = [(g, actual_by_path.get("/".join(g["path"]))) for g in golden]
-    else:
-        pairs = list(zip(golden, actual))
-    for g, a in pairs:
-        where = "/".join(g["path"])
-        if a is None:
-            continue
-        if g["kind"] != a["kind"]:
-            problems.append(f"{where}: kind {a['kind']} != golden {g['kind']}")
-            continue
-        if g["kind"] == "json":
-            if g["value"] != a["value"] or type(g["value"]) is not type(a["value"]):
-                problems.append(f"{where}: {a['value']!r} != golden {g['value']!r}")
-            continue
-        for field in ("dtype", "impl", "shape"):
-            if field in g and g[field] != a.get(field):
-                problems.append(f"{where}: {field} {a.get(field)} != golden {g[field]}")
-        expected = blob[g["offset"] : g["offset"] + g["nbytes"]]
-        if expected.tobytes() != a["data"].tobytes():
-            problems.append(f"{where}: values differ from the golden (bit-exact comparison)")
-    return problems

@@ -1,47 +1,31 @@
-"""Writes the reference outputs of dm-haiku's initializers (golden files).
+"""Scenarios of ``hk.initializers``, run by both dm-haiku and haiku.
 
-Run it with the *oracle* interpreter, the one that has dm-haiku 0.0.17
-installed (never install dm-haiku into the development venv)::
+Public ``hk`` API only (plus ``jax``), so the same code runs under our haiku
+and, live on the same machine, under dm-haiku 0.0.17 in
+``tests/test_initializers.py`` (through the ``dm_haiku`` fixture of
+``tests/oracle``).
 
-    /work/.venv-oracle/bin/python packages/haiku-core/tests/golden/make_initializers_golden.py
+Each case of :data:`CASES` (an initializer, its constructor arguments, a
+shape and a dtype) is a scenario: inside ``hk.transform`` under
+``hk.with_rng(PRNGKey(seed))``, ``seed`` being the case's index, it returns
 
-It writes, next to this script:
-
-``initializers.json``
-  One record per case: the initializer's class name and constructor keyword
-  arguments, the requested shape and dtype, and the output's shape and dtype.
-``initializers.npz``
-  For case ``NAME``: ``NAME.key``, the raw ``uint32[2]`` key the initializer
-  received from ``next_rng_key()``; ``NAME.out``, the output's raw bytes
-  (``uint8``), so comparisons are bit-exact for every dtype, bfloat16 included;
-  and ``NAME.out_jit``, the same under ``jax.jit`` (XLA may fuse operations
+* ``key``: the first key of that ``with_rng`` sequence, the one the
+  initializer receives (``jax.random.split(PRNGKey(seed))[1]``);
+* ``out``: the initializer's output, eagerly;
+* ``out_jit``: the same under ``jax.jit`` (XLA may fuse operations
   differently there, so parity is checked for both).
-
-Every case runs inside ``hk.transform`` under ``hk.with_rng(PRNGKey(seed))``
-where ``seed`` is recorded in the JSON.
-``with_rng`` seeds a fresh PRNG sequence, whose first key is
-``jax.random.split(PRNGKey(seed))[1]``; the script checks that fact and records
-that key, and ``test_initializers.py`` hands exactly that key to our
-initializers.
-
-Constructor arguments are JSON; a complex number is written as
-``{"complex": [real, imag]}``.
 """
 
 from __future__ import annotations
 
-import json
-import pathlib
-import sys
+from collections.abc import Callable
+from typing import Any
 
-import haiku as hk  # dm-haiku 0.0.17, the oracle.
+import haiku as hk
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-HERE = pathlib.Path(__file__).resolve().parent
-
-# (name, class name, constructor kwargs, shape, dtype name)
+# (name, class name, constructor kwargs, shape, dtype name); a case's seed is its index.
 CASES: list[tuple[str, str, dict, list[int], str]] = [
     # RandomNormal
     ("rn_default", "RandomNormal", {}, [3, 4], "float32"),
@@ -69,7 +53,7 @@ CASES: list[tuple[str, str, dict, list[int], str]] = [
     (
         "tn_c64",
         "TruncatedNormal",
-        {"stddev": 1.5, "mean": {"complex": [1.0, 2.0]}},
+        {"stddev": 1.5, "mean": complex(1.0, 2.0)},
         [3, 4],
         "complex64",
     ),
@@ -147,71 +131,44 @@ CASES: list[tuple[str, str, dict, list[int], str]] = [
     ("const_third_f16", "Constant", {"constant": 1 / 3}, [2], "float16"),
     ("const_tenth_f32", "Constant", {"constant": 0.1}, [2, 2], "float32"),
     ("const_to_int", "Constant", {"constant": 2.7}, [2], "int32"),
-    ("const_complex", "Constant", {"constant": {"complex": [0.5, -1.0]}}, [2], "complex64"),
+    ("const_complex", "Constant", {"constant": complex(0.5, -1.0)}, [2], "complex64"),
     ("ident_batched", "Identity", {"gain": 2.5}, [2, 3, 3], "float32"),
     ("ident_bf16_rect", "Identity", {"gain": 0.1}, [3, 2], "bfloat16"),
 ]
 
 
-def decode(value):
-    if isinstance(value, dict) and set(value) == {"complex"}:
-        return complex(*value["complex"])
-    return value
+def make(case: tuple) -> Callable[[Any, Any], jax.Array]:
+    """The initializer of ``case``."""
+    _, class_name, kwargs, _, _ = case
+    return getattr(hk.initializers, class_name)(**kwargs)
 
 
-def run_case(cls_name: str, kwargs: dict, shape: list[int], dtype: str, seed: int):
-    init = getattr(hk.initializers, cls_name)(**{k: decode(v) for k, v in kwargs.items()})
-    key = jax.random.PRNGKey(seed)
+def _scenario(seed: int, case: tuple) -> Callable[[], dict[str, Any]]:
+    """The scenario of ``case`` under ``with_rng(PRNGKey(seed))`` (see the module docstring)."""
+    _, _, _, shape, dtype = case
 
-    def f():
-        with hk.with_rng(key):
-            return init(shape, jnp.dtype(dtype))
+    def scenario():
+        key = jax.random.PRNGKey(seed)
+        init = make(case)
 
-    apply = hk.transform(f).apply
-    return apply({}, None), jax.jit(apply)({}, None), key
+        def first_key():
+            with hk.with_rng(key):
+                return hk.next_rng_key()
 
+        def initialize():
+            with hk.with_rng(key):
+                return init(shape, jnp.dtype(dtype))
 
-def first_key_of_with_rng(key):
-    def f():
-        with hk.with_rng(key):
-            return hk.next_rng_key()
+        apply = hk.transform(initialize).apply
+        return {
+            "key": hk.transform(first_key).apply({}, None),
+            "out": apply({}, None),
+            "out_jit": jax.jit(apply)({}, None),
+        }
 
-    return hk.transform(f).apply({}, None)
-
-
-def main() -> int:
-    records = []
-    arrays = {}
-    for seed, (name, cls_name, kwargs, shape, dtype) in enumerate(CASES):
-        out, out_jit, key = run_case(cls_name, kwargs, shape, dtype, seed)
-        received = jax.random.split(key)[1]
-        assert np.array_equal(np.asarray(first_key_of_with_rng(key)), np.asarray(received))
-        out = np.asarray(out)
-        arrays[f"{name}.key"] = np.asarray(received, dtype=np.uint32)
-        arrays[f"{name}.out"] = np.frombuffer(out.tobytes(), dtype=np.uint8)
-        arrays[f"{name}.out_jit"] = np.frombuffer(np.asarray(out_jit).tobytes(), dtype=np.uint8)
-        records.append(
-            {
-                "name": name,
-                "seed": seed,
-                "initializer": cls_name,
-                "kwargs": kwargs,
-                "shape": shape,
-                "dtype": dtype,
-                "out_shape": list(out.shape),
-                "out_dtype": out.dtype.name,
-            }
-        )
-    versions = {"dm-haiku": hk.__version__, "jax": jax.__version__}
-    with open(HERE / "initializers.json", "w") as f:
-        # One case per line: small diffs when cases are added.
-        f.write('{"generated_with": %s,\n "cases": [\n' % json.dumps(versions))
-        f.write(",\n".join("  " + json.dumps(r) for r in records))
-        f.write("\n ]}\n")
-    np.savez_compressed(HERE / "initializers.npz", **arrays)
-    print(f"wrote {len(records)} cases with {versions}", file=sys.stderr)
-    return 0
+    return scenario
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
+    case[0]: _scenario(seed, case) for seed, case in enumerate(CASES)
+}
