@@ -1,5 +1,6 @@
 """Checkpoints: params and state round-trip through ``numpy.savez`` and orbax,
-and trees written by dm-haiku 0.0.17 load into our models with the same outputs.
+and trees written by dm-haiku 0.0.17 load into our models with the same outputs
+(computed live by dm-haiku from the same checkpoints on this machine).
 
 The ``numpy.savez`` recipe (no helper in the API, as in dm-haiku: a params
 tree is a two-level mapping of arrays, so three lines do it, and keeping it a
@@ -21,24 +22,23 @@ so do dtypes (bfloat16 included, through a view as uint16 below).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import load_module
 
 import haiku as hk
 
-GOLDEN = Path(__file__).parent / "golden"
-sys.path.insert(0, str(GOLDEN))
-from checkpoint_models import MODELS, load_npz, save_npz  # noqa: E402
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+models = load_module(SCENARIOS_DIR / "checkpoint_models.py")
+scenarios = load_module(SCENARIOS_DIR / "checkpoint_scenarios.py")
+MODELS, load_npz, save_npz = models.MODELS, models.load_npz, models.save_npz
 
-sys.path.remove(str(GOLDEN))
 
-
-# -- the recipe (save_npz/load_npz in golden/checkpoint_models.py) -----------------------
+# -- the recipe (save_npz/load_npz in scenarios/checkpoint_models.py) --------------------
 
 
 def assert_same_tree(actual, expected, ordered=True):
@@ -112,37 +112,20 @@ def test_orbax_round_trip(tmp_path, conv_bn):
 # -- dm-haiku checkpoints -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dm_haiku_arrays():
-    with np.load(GOLDEN / "dm_haiku_checkpoints.npz", allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
-
-
-def _tree(arrays, prefix):
-    tree: dict[str, dict[str, jax.Array]] = {}
-    for key, value in arrays.items():
-        if key.startswith(prefix):
-            module, _, name = key[len(prefix):].rpartition("/")
-            tree.setdefault(module, {})[name] = jnp.asarray(value)
-    return tree
-
-
 @pytest.mark.parametrize("model", sorted(MODELS))
-def test_dm_haiku_checkpoint_loads_and_gives_the_same_outputs(model, dm_haiku_arrays):
+def test_dm_haiku_checkpoint_loads_and_gives_the_same_outputs(model, dm_haiku):
     fn, shape = MODELS[model]
     f = hk.transform_with_state(fn)
-    x = dm_haiku_arrays[f"{model}/input"]
-    params = _tree(dm_haiku_arrays, f"{model}/params/")
-    state = _tree(dm_haiku_arrays, f"{model}/state/")
+    x, params, state = scenarios.read_checkpoint(model)
+    assert x.shape == shape
     # Our init creates exactly the tree dm-haiku wrote: names, order, shapes, dtypes.
     our_params, our_state = jax.eval_shape(lambda x: f.init(jax.random.PRNGKey(0), x, True), x)
     assert hk.testing.describe_tree(our_params, our_state) == hk.testing.describe_tree(
         params, state)
     assert [list(b) for b in our_params.values()] == [list(b) for b in params.values()]
-    for mode, is_training in (("train", True), ("test", False)):
-        out, _ = f.apply(params, state, None, x, is_training)
-        np.testing.assert_allclose(out, dm_haiku_arrays[f"{model}/output_{mode}"],
-                                   rtol=1e-5, atol=1e-6, err_msg=f"{model} {mode}")
+    # Outputs (training and test mode) and the new state, bit for bit with dm-haiku's
+    # from the same checkpoint on this machine.
+    dm_haiku.assert_matches(scenarios, model)
 
 
 # -- security -------------------------------------------------------------------------

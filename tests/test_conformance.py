@@ -73,7 +73,14 @@ def test_no_stale_golden_files(plugin):
 
 
 def test_golden_files_hold_dm_haiku_trees():
-    """A few goldens against the trees dm-haiku 0.0.17 creates for the same modules."""
+    """A few goldens against the trees dm-haiku 0.0.17 creates for the same modules.
+
+    ``golden/conformance_oracle_trees.json`` (``golden/make_conformance_oracle_trees.py``
+    wrote it under dm-haiku) holds no computed numbers, only module and parameter
+    names, their order, shapes and dtypes, which no CPU changes: it is as valid
+    on every machine as on the one that wrote it, and so are the per-plugin
+    golden trees it is compared with.
+    """
     oracle = json.loads((ROOT / "tests" / "golden" / "conformance_oracle_trees.json").read_text())
     assert len(oracle) >= 8
     for key, tree in oracle.items():

@@ -10,22 +10,20 @@ of issue 11 reports their sum).
 from __future__ import annotations
 
 import string
-import sys
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import load_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import haiku as hk
 
-sys.path.insert(0, str(Path(__file__).parent / "golden"))
-from checkpoint_models import load_npz, save_npz  # noqa: E402
-
-sys.path.pop(0)
+_recipe = load_module(Path(__file__).resolve().parent / "scenarios" / "checkpoint_models.py")
+load_npz, save_npz = _recipe.load_npz, _recipe.save_npz
 
 FAST = settings(max_examples=60, deadline=None)
 SHAPES_ONLY = settings(max_examples=40, deadline=None)

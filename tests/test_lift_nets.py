@@ -1,42 +1,27 @@
 """Lifting and layer_stack with haiku-nets' ``hk.Linear``, against dm-haiku.
 
-The scenarios are ``tests/golden/lift_nets_scenarios.py``;
-``tests/golden/make_lift_nets_golden.py`` ran them under dm-haiku 0.0.17. Same
-seed, same parameter trees (names, order, shapes, dtypes) and the same bits,
-outputs included. Among them is the ensemble example of the API reference's
-``hk.lift`` (with ``hk.Linear`` layers instead of ``hk.nets.MLP``, which
-haiku-nets does not provide yet).
+The scenarios are ``tests/scenarios/lift_nets_scenarios.py``. Each runs here
+under our haiku and, on this same machine, under dm-haiku 0.0.17 (the
+``dm_haiku`` fixture of ``tests/oracle``): same seed, same parameter trees
+(names, order, shapes, dtypes) and the same bits, outputs included. Among
+them is the ensemble example of the API reference's ``hk.lift`` (with
+``hk.Linear`` layers instead of ``hk.nets.MLP``).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from haiku_oracle import load_module
 
 import haiku as hk
 from haiku._src import base
 
-GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-
-
-def _load_scenarios():
-    name = "haiku_lift_nets_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GOLDEN_DIR / "lift_nets_scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scenarios = _load_scenarios()
-GOLDEN, BLOBS = scenarios.load_golden(GOLDEN_DIR / "lift_nets_golden")
+scenarios = load_module(Path(__file__).resolve().parent / "scenarios" / "lift_nets_scenarios.py")
 X = scenarios.X
 
 
@@ -46,15 +31,9 @@ def _no_frame_left_behind():
     assert base._FRAMES.get() == ()
 
 
-def test_goldens_cover_every_scenario():
-    assert list(GOLDEN) == list(scenarios.SCENARIOS)
-
-
 @pytest.mark.parametrize("name", list(scenarios.SCENARIOS))
-def test_scenario_matches_dm_haiku(name):
-    actual = scenarios.flatten(scenarios.SCENARIOS[name]())
-    problems = scenarios.diff(GOLDEN[name], BLOBS[name], actual)
-    assert not problems, f"{name}: {len(problems)} differences:\n" + "\n".join(problems[:30])
+def test_scenario_matches_dm_haiku(name, dm_haiku):
+    dm_haiku.assert_matches(scenarios, name)
 
 
 def _ensemble_forward(x):

@@ -1,6 +1,8 @@
 """Writes conformance_oracle_trees.json: dm-haiku 0.0.17's params/state trees.
 
-Run with the dm-haiku venv (``/work/.venv-oracle/bin/python``). The factories
+Run it with the oracle's interpreter, the one with dm-haiku 0.0.17 (a test
+venv prints it: ``python -c "import haiku_oracle; print(haiku_oracle.oracle_python()[0])"``).
+It stores names, order, shapes and dtypes only, which no CPU changes. The factories
 repeat, with the same arguments and input shapes, some of the conformance
 examples of haiku-nets and haiku-rnn (their ``_conformance.py``);
 tests/test_conformance.py checks that our golden files hold these trees

@@ -1,9 +1,11 @@
 """Models of the checkpoint tests, written against the public ``hk`` API.
 
-Shared by make_dm_haiku_checkpoints.py (run under dm-haiku 0.0.17) and
-tests/test_checkpoints.py (run under our haiku): ``{name: (fn, input_shape)}``
-with ``fn(x, is_training)``; and the ``numpy.savez`` recipe of
-tests/test_checkpoints.py (``save_npz``/``load_npz``), shared with tests/test_fuzz.py.
+``MODELS`` is ``{name: (fn, input_shape)}`` with ``fn(x, is_training)``:
+``tests/golden/make_dm_haiku_checkpoints.py`` trains them a little under
+dm-haiku 0.0.17 to write ``tests/golden/dm_haiku_checkpoints.npz``, and
+``checkpoint_scenarios.py`` runs them from those checkpoints under both
+libraries. ``save_npz``/``load_npz`` are the ``numpy.savez`` recipe of
+``tests/test_checkpoints.py``, shared with ``tests/test_fuzz.py``.
 """
 
 from __future__ import annotations

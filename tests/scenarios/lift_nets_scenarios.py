@@ -1,16 +1,15 @@
 """Lifting and layer_stack scenarios built from ``hk.Linear``.
 
-Run by dm-haiku 0.0.17 (``make_lift_nets_golden.py`` writes
-``lift_nets_golden.{json,npz}``) and by our haiku (``tests/test_lift_nets.py``).
-Public ``hk`` API only. The helpers (``flatten``, ``diff``, ``load_golden``,
-``shapes``) are those of haiku-core's ``tests/golden/core_scenarios.py``.
+Each scenario is a function of no arguments in :data:`SCENARIOS`, written
+against the public ``hk`` API only: ``tests/test_lift_nets.py`` runs it under
+our haiku and, live on the same machine, under dm-haiku 0.0.17 (through the
+``haiku_oracle`` harness), and the results must agree bit for bit. Among them
+is the ensemble example of the API reference's ``hk.lift`` (with
+``hk.Linear`` layers instead of ``hk.nets.MLP``).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -19,28 +18,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-CORE_GOLDEN_DIR = (
-    pathlib.Path(__file__).resolve().parents[2] / "packages" / "haiku-core" / "tests" / "golden"
-)
 
+def shapes(tree: Any) -> Any:
+    """``{module: {name: [shape, dtype]}}`` of a params/state tree, as JSON."""
+    return {
+        m: {k: [list(np.shape(v)), str(np.asarray(v).dtype)] for k, v in b.items()}
+        for m, b in tree.items()
+    }
 
-def _core_scenarios():
-    name = "haiku_core_golden_scenarios"  # The name the parity tests load it under.
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CORE_GOLDEN_DIR / "core_scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-core = _core_scenarios()
-flatten, diff, load_golden, shapes = core.flatten, core.diff, core.load_golden, core.shapes
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}
 
 
 def scenario(fn):
+    """Registers ``fn`` in :data:`SCENARIOS` under its own name."""
     SCENARIOS[fn.__name__] = fn
     return fn
 

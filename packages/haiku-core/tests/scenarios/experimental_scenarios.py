@@ -12,9 +12,6 @@ of this folder. Only haiku-core is used.
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -22,20 +19,8 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
+from . import core_scenarios as core
 
-def _core_scenarios():
-    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
-    name = "haiku_core_scenarios"
-    if name not in sys.modules:
-        path = pathlib.Path(__file__).with_name("core_scenarios.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-core = _core_scenarios()
 Dense, normal = core.Dense, core.normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}

@@ -10,9 +10,6 @@ repository's ``tests/`` (``lift_nets_scenarios.py``).
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,20 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import core_scenarios as core
 
-def _core_scenarios():
-    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
-    name = "haiku_core_scenarios"
-    if name not in sys.modules:
-        path = pathlib.Path(__file__).with_name("core_scenarios.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-core = _core_scenarios()
 shapes, Dense, Counter, normal = core.shapes, core.Dense, core.Counter, core.normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}

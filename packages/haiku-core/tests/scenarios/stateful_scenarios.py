@@ -15,9 +15,6 @@ folder.
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -25,20 +22,7 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
-
-def _core_scenarios():
-    """``core_scenarios.py`` of this folder, imported by path (the folder is no package)."""
-    name = "haiku_core_scenarios"
-    if name not in sys.modules:
-        path = pathlib.Path(__file__).with_name("core_scenarios.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-normal = _core_scenarios().normal
+from .core_scenarios import normal
 
 SCENARIOS: dict[str, Callable[[], Any]] = {}
 
