@@ -240,8 +240,11 @@ def portability(session: nox.Session) -> None:
     test_requirements = [r for folder in DISTRIBUTIONS.values() for r in _test_group(folder)[1]]
     _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN, ORACLE], *TEST_DEPS,
                    *INTEGRATION_DEPS, *test_requirements)
-    lines = session.run("python", "-m", "haiku_oracle.portability", silent=True)
-    env = dict(line.split("=", 1) for line in lines.splitlines() if line and "=" in line)
+    lines = session.run("python", "-m", "haiku_oracle.portability", silent=True).splitlines()
+    for line in lines:
+        if line.startswith("#"):
+            session.log(line.removeprefix("#").strip())
+    env = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
     session.log(f"portability settings: {env}")
     for folder in DISTRIBUTIONS.values():
         package = _import_package(folder)

@@ -132,6 +132,7 @@ def test_cache_key_follows_sources_and_cpu_settings(dm_haiku, scenario_module, m
                                                     tmp_path):
     oracle = Oracle(dm_haiku.python, dm_haiku.versions, tmp_path / "results")
     path = tmp_path / "probe_scenarios.py"
+    monkeypatch.delenv("XLA_FLAGS", raising=False)  # The portability session sets it.
     key = oracle._key(path, "SCENARIOS")
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX")
     assert "XLA_FLAGS" in steering_environment()

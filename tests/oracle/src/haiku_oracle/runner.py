@@ -11,7 +11,7 @@ dm-haiku's results are kept in the cache folder under a key made of
 everything that decides them: the scenario folder's Python files, this
 harness's encoding, the oracle venv's versions, the environment variables
 that steer XLA, JAX and OpenBLAS, and this CPU's model and features. A run
-with ``XLA_FLAGS=--xla_cpu_max_isa=AVX2`` or on another CPU therefore gets
+with ``XLA_FLAGS=--xla_cpu_max_isa=AVX`` or on another CPU therefore gets
 results computed there. Delete the cache folder to recompute everything.
 """
 
