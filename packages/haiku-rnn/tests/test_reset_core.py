@@ -59,11 +59,15 @@ def test_resets_per_state_entry():
 
 
 def test_incompatible_should_reset_shape():
-    with pytest.raises(ValueError, match=r"reset_core: should_reset signal shape \(3, 2\) is not "
-                                         r"compatible with state shape \(3, 3, 2\)"):
+    with pytest.raises(ValueError, match=r"^should_reset signal shape \(3, 2\) is not "
+                                         r"compatible with state shape \(3, 3, 2\) \(reset_core: "):
         _reset(jnp.ones([3, 2], bool))
-    with pytest.raises(ValueError, match="reset_core: should_reset needs a batch axis"):
-        _reset(jnp.array(True))
+
+
+def test_scalar_should_reset_resets_every_example():
+    seen, _ = _reset(jnp.array(True))
+    np.testing.assert_array_equal(seen["a"], -np.ones([3, 2]))
+    np.testing.assert_array_equal(seen["b"], -np.ones([3, 3, 2]))
 
 
 def _reset_unroll(xs, resets):

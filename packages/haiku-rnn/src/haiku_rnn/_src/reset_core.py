@@ -65,31 +65,45 @@ class ResetCore(RNNCore):
           The wrapped core's ``(output, next_state)``.
         """
         inputs, should_reset = inputs
-        reset_leaves = jax.tree.leaves(should_reset)
-        if not reset_leaves or jnp.ndim(reset_leaves[0]) == 0:
-            raise ValueError(
-                f"{self.module_name}: should_reset needs a batch axis, got "
-                f"{jax.tree.map(jnp.shape, should_reset)}."
-            )
-        if len(reset_leaves) == 1 and not isinstance(should_reset, (list, tuple, dict)):
+        state = jax.tree.map(jnp.asarray, state)
+        should_reset = jax.tree.map(jnp.asarray, should_reset)
+        if jax.tree_util.treedef_is_leaf(jax.tree.structure(should_reset)):
             should_reset = jax.tree.map(lambda _: should_reset, state)
-        batch_size = jnp.shape(reset_leaves[0])[0]
-        initial_state = self.core.initial_state(batch_size)
-        state = jax.tree.map(self._reset, should_reset, initial_state, state)
+        masks = jax.tree.map(self._conform, should_reset, state)
+        initial_state = self.core.initial_state(self._batch_size(state))
+        # The initial state takes the dtype of the state it replaces, so the
+        # carry of an unroll in float64 or half precision keeps its dtype.
+        initial_state = jax.tree.map(lambda s, i: jnp.asarray(i, s.dtype), state, initial_state)
+        state = jax.tree.map(jnp.where, masks, initial_state, state)
         return self.core(inputs, state)
 
-    def _reset(self, should_reset: Any, initial: jax.Array, current: jax.Array) -> jax.Array:
-        should_reset = jnp.asarray(should_reset)
-        reset_shape, state_shape = jnp.shape(should_reset), jnp.shape(current)
+    def _conform(self, should_reset: jax.Array, state: jax.Array) -> jax.Array:
+        """Pads ``should_reset`` with trailing unit axes to broadcast over ``state``."""
+        reset_shape, state_shape = should_reset.shape, state.shape
         if state_shape[: len(reset_shape)] != reset_shape:
             raise ValueError(
-                f"{self.module_name}: should_reset signal shape {reset_shape} is not "
-                f"compatible with state shape {state_shape} (it must be a prefix of it)."
+                f"should_reset signal shape {reset_shape} is not compatible with state "
+                f"shape {state_shape} ({self.module_name}: the signal's shape must be a "
+                "prefix of every state entry's shape, e.g. [batch_size])."
             )
-        mask = jnp.reshape(should_reset, reset_shape + (1,) * (len(state_shape) - len(reset_shape)))
-        mask = mask.astype(bool)
-        initial = jnp.broadcast_to(initial, state_shape)
-        return jnp.where(mask, initial, current)
+        return jnp.reshape(should_reset, reset_shape + (1,) * (state.ndim - should_reset.ndim))
+
+    def _batch_size(self, state: Any) -> int | None:
+        """The batch size of ``state``, or ``None`` if it is unbatched.
+
+        The state is batched when each entry has the shape of the matching
+        entry of the wrapped core's initial state for a batch of one, but for
+        its leading axis. An empty state is unbatched.
+        """
+        leaves = jax.tree.leaves(state)
+        if not leaves:
+            return None
+        batched = jax.tree.leaves(self.core.initial_state(1))
+        if len(batched) == len(leaves) and all(
+            jnp.shape(b)[1:] == s.shape[1:] for b, s in zip(batched, leaves)
+        ):
+            return leaves[0].shape[0]
+        return None
 
     def initial_state(self, batch_size: int | None) -> Any:
         """The wrapped core's initial state."""

@@ -1,0 +1,111 @@
+"""Behaviours dm-haiku 0.0.17's own test suite relies on, stated with real values."""
+
+from __future__ import annotations
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+
+class Counter(hk.RNNCore):
+    """Adds one to its state and outputs the new state; its initial state is 0."""
+
+    def __init__(self, size: int = 3, name: str | None = None):
+        super().__init__(name=name)
+        self.size = size
+
+    def __call__(self, inputs, prev_state):
+        del inputs
+        return prev_state + 1, prev_state + 1
+
+    def initial_state(self, batch_size):
+        shape = (self.size,) if batch_size is None else (batch_size, self.size)
+        return jnp.zeros(shape)  # float32 whatever the state's dtype
+
+
+class BatchedOnly(Counter):
+    """A core whose initial state needs a batch size."""
+
+    def initial_state(self, batch_size):
+        if batch_size is None:
+            raise ValueError("BatchedOnly needs a batch size.")
+        return super().initial_state(batch_size)
+
+
+@pytest.mark.parametrize("unroll", [hk.dynamic_unroll, hk.static_unroll])
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+def test_reset_core_keeps_the_state_dtype(unroll, dtype):
+    def f(xs, resets):
+        core = hk.ResetCore(Counter())
+        state = core.initial_state(2).astype(dtype)
+        return unroll(core, (xs, resets), state)
+
+    resets = jnp.array([[False, False], [True, False], [False, False]])
+    outs, state = hk.transform(f).apply({}, None, jnp.zeros([3, 2, 1]), resets)
+    assert outs.dtype == dtype and state.dtype == dtype
+    # Example 0 restarts from 0 at step 1; example 1 counts straight through.
+    np.testing.assert_array_equal(np.asarray(outs[:, :, 0], np.float32), [[1, 1], [1, 2], [2, 3]])
+
+
+@pytest.mark.parametrize("unroll", [hk.dynamic_unroll, hk.static_unroll])
+def test_reset_core_keeps_a_float64_state(unroll):
+    with jax.enable_x64(True):
+        def f(xs, resets):
+            core = hk.ResetCore(Counter())
+            return unroll(core, (xs, resets), core.initial_state(2).astype(jnp.float64))
+
+        resets = jnp.array([[False, True], [True, False]])
+        outs, state = hk.transform(f).apply({}, None, jnp.zeros([2, 2, 1]), resets)
+        assert outs.dtype == jnp.float64 and state.dtype == jnp.float64
+        np.testing.assert_array_equal(outs[:, :, 0], [[1, 1], [1, 2]])
+
+
+@pytest.mark.parametrize("unroll", [hk.dynamic_unroll, hk.static_unroll])
+def test_reset_core_unbatched_with_scalar_signals(unroll):
+    def f():
+        core = hk.ResetCore(Counter(size=2))
+        steps = jnp.arange(5)
+        return unroll(core, (steps, steps == 2), core.initial_state(None))
+
+    outs, _ = hk.transform(f).apply({}, None)
+    np.testing.assert_array_equal(outs, [[1, 1], [2, 2], [1, 1], [2, 2], [3, 3]])
+
+
+def test_reset_core_wraps_batched_only_cores():
+    def f():
+        core = hk.ResetCore(BatchedOnly())
+        state = jnp.full([2, 3], 5.0)
+        return core((jnp.ones([2, 4]), jnp.array([True, False])), state)
+
+    out, _ = hk.transform(f).apply({}, None)
+    np.testing.assert_array_equal(out, [[1, 1, 1], [6, 6, 6]])
+
+
+@pytest.mark.parametrize(
+    ("reset", "state"),
+    [
+        (np.ones([2, 1, 1], bool), np.zeros([2, 2])),
+        ({"core": np.array([True, False])}, {"another_core": np.zeros([2, 2])}),
+    ],
+    ids=["longer-than-state", "other-structure"],
+)
+def test_reset_core_rejects_incompatible_signals(reset, state):
+    def f():
+        core = hk.ResetCore(hk.IdentityCore())
+        return core((state, reset), state)
+
+    with pytest.raises(ValueError):
+        hk.transform(f).apply({}, None)
+
+
+def test_reset_core_signal_message_starts_with_dm_haikus_wording():
+    def f():
+        return hk.ResetCore(Counter())((jnp.zeros([2, 1]), jnp.ones([2, 1], bool)), jnp.zeros([2, 3]))
+
+    with pytest.raises(
+        ValueError,
+        match=r"^should_reset signal shape \(2, 1\) is not compatible with state shape \(2, 3\)",
+    ):
+        hk.transform(f).apply({}, None)
