@@ -47,7 +47,9 @@ def lift(mod: nn.Module | nnx.Module, *, name: str) -> Callable[..., Any]:
 
     Linen modules. During ``init`` the Flax module is initialised with one key
     from :func:`haiku.next_rng_key` (Flax's ``params`` stream; other streams fall
-    back to it), then applied. Collections other than ``params`` (e.g.
+    back to it), then applied. A call that passes ``rngs={"stream": key, ...}``
+    gives Flax those keys instead, in ``init`` and ``apply`` alike (in ``init``
+    a missing ``params`` stream is a Haiku key, if the transform has one). Collections other than ``params`` (e.g.
     ``batch_stats``) are Haiku state, so use :func:`haiku.transform_with_state`
     for such modules; they are mutable while the module runs and the new
     values are stored with :func:`haiku.set_state` semantics. A module that
@@ -104,7 +106,10 @@ class _Runner:
     """Runs one Flax module as a pure ``init``/``apply`` pair over Haiku dicts."""
 
     module: Any
-    needs_init_key: bool
+
+    def init_rngs(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The randomness ``init`` gets, and the keyword arguments it gets with it."""
+        raise NotImplementedError
 
     def init(self, key: Any, *args: Any, **kwargs: Any) -> tuple[dict, dict]:
         raise NotImplementedError
@@ -125,8 +130,8 @@ class LiftedFlaxModule(hk.Module):
         # Transparent: the variables go to this module's scope ("dense/~"),
         # not to the scope of the lifting module inside it.
         init_fn, updater = hk.transparent_lift_with_state(self._runner.init, allow_reuse=True)
-        key = hk.next_rng_key() if hk.running_init() and self._runner.needs_init_key else None
-        params, state = init_fn(key, *args, **kwargs)
+        key, init_kwargs = self._runner.init_rngs(kwargs) if hk.running_init() else (None, kwargs)
+        params, state = init_fn(key, *args, **init_kwargs)
         out, state = self._runner.apply(params, state, args, kwargs)
         updater.update(state)
         return out
@@ -159,10 +164,31 @@ def _merge_collections(params: Mapping, state: Mapping) -> dict[str, Any]:
 
 
 class _LinenRunner(_Runner):
-    needs_init_key = True
-
     def __init__(self, module: nn.Module):
         self.module = module
+
+    def init_rngs(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """One Haiku key, or the ``rngs`` dict the call passes (keyed by stream).
+
+        An explicit ``rngs`` dict is Flax's ``init`` randomness; its ``params``
+        stream, if missing, is a Haiku key when the transform has one.
+        """
+        if "rngs" not in kwargs:
+            return hk.next_rng_key(), kwargs
+        init_kwargs = dict(kwargs)
+        rngs = init_kwargs.pop("rngs")
+        if not isinstance(rngs, Mapping):
+            raise flax.errors.InvalidRngError(
+                "rngs should be a dictionary mapping strings to `jax.PRNGKey`. "
+                f"hk.experimental.flax.lift({type(self.module).__name__}) got "
+                f"{type(rngs).__name__}; pass e.g. rngs={{'params': key, 'dropout': key}}."
+            )
+        rngs = dict(rngs)
+        if PARAMS not in rngs:
+            key = hk.maybe_next_rng_key()
+            if key is not None:
+                rngs[PARAMS] = key
+        return rngs, init_kwargs
 
     def init(self, key: Any, *args: Any, **kwargs: Any) -> tuple[dict, dict]:
         return _split_collections(self.module.init(key, *args, **kwargs))
@@ -170,6 +196,9 @@ class _LinenRunner(_Runner):
     def apply(self, params: Mapping, state: Mapping, args: tuple, kwargs: dict) -> tuple[Any, dict]:
         variables = _merge_collections(params, state)
         mutable = [c for c in variables if c != PARAMS]
+        if "rngs" in kwargs:  # The caller's randomness: Flax takes it as given.
+            kwargs = dict(kwargs)
+            return self._apply(variables, mutable, kwargs.pop("rngs"), args, kwargs)
         try:
             return self._apply(variables, mutable, None, args, kwargs)
         except flax.errors.InvalidRngError as error:
@@ -193,10 +222,12 @@ class _LinenRunner(_Runner):
 
 
 class _NnxRunner(_Runner):
-    needs_init_key = False
-
     def __init__(self, module: nnx.Module):
         self.module = module
+
+    def init_rngs(self, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """No key: an NNX module is initialised when it is built."""
+        return None, kwargs
 
     def _split(self, module: nnx.Module) -> tuple[Any, Any, Any]:
         graphdef, params, *rest = nnx.split(module, nnx.Param, ...)
