@@ -260,6 +260,24 @@ def portability(session: nox.Session) -> None:
                     *session.posargs, env=env)
 
 
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Runs dm-haiku 0.0.17's own test files and docstring examples against haiku.
+
+    ``python -m haiku_oracle.compat`` (tests/oracle/src/haiku_oracle/compat):
+    dm-haiku's tests come from the oracle's venv (the one dm-haiku download,
+    in the cache outside the repository), one pytest process per file, on
+    dm-haiku (cached baseline) and on ours through an import shim that serves
+    each ``haiku._src`` name from our public API. ``-k SUBSTRING`` after
+    ``--`` picks files. Not yet part of ``.ci/run``: issue 17 closes the gaps
+    it lists first.
+    """
+    _install_local(session, [*DISTRIBUTIONS.values(), ORACLE], *TEST_DEPS, *INTEGRATION_DEPS,
+                   "absl-py", "dm-tree", "dill", "cloudpickle", "flax", "jmp", "optax")
+    with session.chdir(session.create_tmp()):
+        session.run("python", "-m", "haiku_oracle.compat", *session.posargs)
+
+
 def _spec_folders(folder: Path) -> list[str]:
     """``tests/spec`` if the distribution has spec doctest files there."""
     return ["tests/spec"] if (folder / "tests" / "spec").is_dir() else []

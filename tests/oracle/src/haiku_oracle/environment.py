@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -48,14 +49,20 @@ def cache_dir() -> Path:
     return path
 
 
-def requirements() -> list[str]:
-    """dm-haiku 0.0.17 and ``name==version`` for each :data:`PINNED` installed here."""
+def requirements(extra: Sequence[str] = ()) -> list[str]:
+    """dm-haiku 0.0.17 and ``name==version`` for each :data:`PINNED` installed here.
+
+    ``extra`` names more distributions for the venv (the test tools dm-haiku's
+    own suite needs, for :mod:`haiku_oracle.compat`): pinned to the version
+    installed here if there is one, else the registry's newest.
+    """
     pins = [DM_HAIKU]
-    for name in PINNED:
+    for name in (*PINNED, *extra):
         try:
             pins.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            continue
+            if name in extra:
+                pins.append(name)
     return pins
 
 
@@ -100,16 +107,17 @@ def worker_environment() -> dict[str, str]:
             if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
 
 
-def oracle_python() -> tuple[Path, dict[str, str]]:
+def oracle_python(extra: Sequence[str] = ()) -> tuple[Path, dict[str, str]]:
     """The oracle's interpreter (built on first use) and the versions it runs.
 
     The versions are part of every result's cache key: a result is reused
-    only for the same oracle.
+    only for the same oracle. ``extra``: see :func:`requirements` (a venv per
+    set of requirements; ``HAIKU_ORACLE_PYTHON`` must then have them too).
     """
     explicit = os.environ.get("HAIKU_ORACLE_PYTHON")
     if explicit:
         return Path(explicit), _check(Path(explicit))
-    pins = requirements()
+    pins = requirements(extra)
     digest = hashlib.sha256(json.dumps([sys.version_info[:2], pins]).encode()).hexdigest()[:16]
     venv = cache_dir() / "venvs" / f"py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
     ready = venv / "haiku-oracle-ready.json"
