@@ -5,7 +5,8 @@ For each conformance example of haiku-nets, haiku-rnn and the sample plugin,
 runs on the input with one more channel and on the input with its last two
 axes merged. The module either handles it (shape-agnostic modules such as
 pooling, or Embed, whose ids may have any shape) or raises ``ValueError``/``TypeError`` whose message starts with or
-quotes the module's name and shows the shapes involved; nothing is left
+quotes the module's name (or, where dm-haiku's own wording comes first, names
+it in parentheses after that) and shows the shapes involved; nothing is left
 behind for the next transform. (The lifted Flax examples of haiku-flax are
 left out: their errors are Flax's own.)
 """
@@ -46,7 +47,10 @@ def test_wrong_input_after_init_fails_naming_module_and_shapes(example, change):
         f.apply(params, state, key if example.apply_rng else None, change(x), *example.inputs[1:])
     except (ValueError, TypeError) as err:
         message = str(err)
-        named = re.match(r"^[\w/~]+: ", message) or any(f"'{root}/" in message for root in roots)
+        # "module: ..." or, after dm-haiku's own wording, "... (module: ...)".
+        named = re.match(r"^[\w/~]+: ", message) or any(
+            f"'{root}/" in message or re.search(rf"\({re.escape(root)}[:)]", message)
+            for root in roots)
         assert named, f"the error does not name the module: {message}"
         assert SHAPE.search(message), f"the error shows no shape: {message}"
     assert base._FRAMES.get() == ()

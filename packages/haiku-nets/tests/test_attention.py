@@ -216,12 +216,14 @@ def test_w_init_and_w_init_scale_together():
         with pytest.warns(DeprecationWarning):
             hk.MultiHeadAttention(2, 4, w_init_scale=1.0, w_init=VS)
 
-    with pytest.raises(ValueError, match="pass only `w_init`, not `w_init_scale`"):
+    with pytest.raises(ValueError, match=r"^Please provide only `w_init`, not `w_init_scale`\. "
+                                         r"\(multi_head_attention: "):
         hk.transform(g).apply({}, None)
 
 
 def test_w_init_is_required():
-    with pytest.raises(ValueError, match="please provide a weight initializer `w_init`"):
+    with pytest.raises(ValueError, match=r"^Please provide a weight initializer: `w_init`\. .*"
+                                         r"\(multi_head_attention: "):
         hk.transform(lambda: hk.MultiHeadAttention(2, 4)).apply({}, None)
 
 
@@ -236,8 +238,8 @@ def _apply(query, key, value, mask=None):
 @pytest.mark.parametrize("mask_shape", [(5, 5), (2, 5, 5), (1, 5), (5,), (1, 2, 1, 5, 5)])
 def test_mask_of_the_wrong_rank(mask_shape):
     x = jnp.ones([2, 5, 6])
-    with pytest.raises(ValueError, match=r"multi_head_attention: mask dimensionality "
-                                         rf"{len(mask_shape)} must match logits dimensionality 4"
+    with pytest.raises(ValueError, match=rf"^Mask dimensionality {len(mask_shape)} must match "
+                                         r"logits dimensionality 4\. \(multi_head_attention: "
                                          r".*\(2, 2, 5, 5\)"):
         _apply(x, x, x, jnp.ones(mask_shape, bool))
 

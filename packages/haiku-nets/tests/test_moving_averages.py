@@ -176,7 +176,8 @@ def test_python_scalars():
 
 def test_constructor_errors():
     f = hk.transform_with_state(lambda x, **kw: hk.ExponentialMovingAverage(0.9, **kw)(x))
-    with pytest.raises(ValueError, match=r"exponential_moving_average: `warmup_length` is -1"):
+    with pytest.raises(ValueError, match=r"^`warmup_length` is -1, but should be non-negative\. "
+                                         r"\(exponential_moving_average\)"):
         f.init(None, 1.0, zero_debias=False, warmup_length=-1)
     with pytest.raises(ValueError, match=r"zero_debias=False.*warmup_length"):
         f.init(None, 1.0, warmup_length=2)

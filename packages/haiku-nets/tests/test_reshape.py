@@ -96,15 +96,17 @@ def test_jit_vmap_grad():
 def test_zero_preserve_dims(cls):
     make = (lambda: hk.Reshape((-1,), preserve_dims=0)) if cls == "Reshape" else (
         lambda: hk.Flatten(preserve_dims=0))
-    with pytest.raises(ValueError, match=f"{cls.lower()}: argument preserve_dims should be "
-                                         "non-zero"):
+    with pytest.raises(ValueError, match=r"^Argument preserve_dims should be non-zero\. "
+                                         rf"\({cls.lower()}: "):
         hk.transform(make).apply({}, None)
 
 
-@pytest.mark.parametrize("output_shape,match", [((-1, -1), "-1 can only occur once"),
-                                                ((2, -3), "must be non-negative or -1")])
-def test_bad_output_shape(output_shape, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("output_shape,error,match", [
+    ((-1, -1), ValueError, r"^-1 can only occur once in `output_shape`\. \(reshape: got \(-1, -1\)"),
+    ((2, -3), TypeError, r"^reshape: `output_shape` sizes must be non-negative or -1"),
+])
+def test_bad_output_shape(output_shape, error, match):
+    with pytest.raises(error, match=match):
         hk.transform(lambda: hk.Reshape(output_shape)).apply({}, None)
 
 

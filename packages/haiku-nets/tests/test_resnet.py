@@ -175,15 +175,15 @@ def test_constructor_options_shape_the_network():
 
 
 @pytest.mark.parametrize("argument,length", [
-    ("blocks_per_group", 3), ("channels_per_group", 2), ("use_projection", 5), ("strides", 1)])
+    ("blocks_per_group", 3), ("channels_per_group", 2), ("strides", 1)])
 def test_group_sequences_must_have_length_4(argument, length):
     kwargs = {"blocks_per_group": (1, 1, 1, 1), argument: (1,) * length}
 
     def f():
         hk.nets.ResNet(num_classes=3, **kwargs)
 
-    with pytest.raises(ValueError, match=f"res_net: `{argument}` must be of length 4 not "
-                                         f"{length}"):
+    with pytest.raises(ValueError, match=rf"^`{argument}` must be of length 4 not {length} "
+                                         r"\(res_net: "):
         hk.transform(f).init(None)
 
 

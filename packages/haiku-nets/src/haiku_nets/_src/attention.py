@@ -40,6 +40,14 @@ def _user_stacklevel() -> int:
     return level
 
 
+def _broadcastable(*shapes: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
 class MultiHeadAttention(hk.Module):
     """Multi-headed attention (MHA), for attending over sequences of vectors.
 
@@ -114,21 +122,23 @@ class MultiHeadAttention(hk.Module):
 
         if w_init_scale is not None:
             warnings.warn(
-                "MultiHeadAttention: w_init_scale is deprecated; pass an explicit weight "
-                "initialiser instead, e.g. "
-                f"w_init=hk.initializers.VarianceScaling({w_init_scale!r}).",
+                "w_init_scale is deprecated; please pass an explicit weight initialiser "
+                f"instead. (MultiHeadAttention: e.g. "
+                f"w_init=hk.initializers.VarianceScaling({w_init_scale!r}).)",
                 DeprecationWarning,
                 stacklevel=_user_stacklevel(),
             )
         if w_init_scale and w_init is not None:
             raise ValueError(
-                f"{self.module_name}: pass only `w_init`, not `w_init_scale` as well.")
+                "Please provide only `w_init`, not `w_init_scale`. "
+                f"({self.module_name}: w_init_scale is deprecated; drop it.)")
         if w_init is None:
             if w_init_scale is None:
                 raise ValueError(
-                    f"{self.module_name}: please provide a weight initializer `w_init` "
-                    "(e.g. hk.initializers.VarianceScaling(1.0)); it will become mandatory "
-                    "once `w_init_scale` is removed.")
+                    "Please provide a weight initializer: `w_init`. `w_init` will become "
+                    "mandatory once `w_init_scale` is fully deprecated. "
+                    f"({self.module_name}: e.g. "
+                    "w_init=hk.initializers.VarianceScaling(1.0).)")
             w_init = hk.initializers.VarianceScaling(w_init_scale)
         self.w_init = w_init
         self.with_bias = with_bias
@@ -161,10 +171,12 @@ class MultiHeadAttention(hk.Module):
                 raise ValueError(
                     f"{self.module_name}: {label} must have shape [..., T, D] (rank >= 2), "
                     f"got shape {arr.shape}.")
-        if key.shape[:-1] != value.shape[:-1]:
+        if key.shape[-2] != value.shape[-2] or not _broadcastable(key.shape[:-2],
+                                                                 value.shape[:-2]):
             raise ValueError(
                 f"{self.module_name}: key and value must agree on all axes but the last "
-                f"([..., T, D]), got key {key.shape} and value {value.shape}.")
+                f"([..., T, D], leading axes may broadcast), got key {key.shape} and value "
+                f"{value.shape}.")
         *leading_dims, sequence_length, _ = query.shape
 
         query_heads = self._linear_projection(query, self.key_size, "query")  # [..., T', H, K]
@@ -177,15 +189,13 @@ class MultiHeadAttention(hk.Module):
             mask = jnp.asarray(mask)
             if mask.ndim != logits.ndim:
                 raise ValueError(
-                    f"{self.module_name}: mask dimensionality {mask.ndim} must match logits "
-                    f"dimensionality {logits.ndim}: the mask has shape {mask.shape} and the "
-                    f"attention logits [..., H, T', T] have shape {logits.shape}.")
-            try:
-                np.broadcast_shapes(mask.shape, logits.shape)
-            except ValueError:
+                    f"Mask dimensionality {mask.ndim} must match logits dimensionality "
+                    f"{logits.ndim}. ({self.module_name}: the mask has shape {mask.shape} "
+                    f"and the attention logits [..., H, T', T] have shape {logits.shape}.)")
+            if not _broadcastable(mask.shape, logits.shape):
                 raise ValueError(
                     f"{self.module_name}: mask of shape {mask.shape} does not broadcast to the "
-                    f"attention logits [..., H, T', T] of shape {logits.shape}.") from None
+                    f"attention logits [..., H, T', T] of shape {logits.shape}.")
             masked = max(_MASKED_LOGIT, float(jnp.finfo(logits.dtype).min))
             logits = jnp.where(mask, logits, masked)
         weights = jax.nn.softmax(logits)  # [..., H, T', T]

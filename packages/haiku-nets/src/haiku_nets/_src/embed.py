@@ -31,19 +31,22 @@ class EmbedLookupStyle(enum.Enum):
     ONE_HOT = 2
 
 
-def _lookup_style(style: str | EmbedLookupStyle, caller: str) -> EmbedLookupStyle:
+def _lookup_style(style: str | EmbedLookupStyle, module_name: str) -> EmbedLookupStyle:
+    """The :class:`EmbedLookupStyle` named by ``style`` (case-insensitive)."""
     if isinstance(style, EmbedLookupStyle):
         return style
-    if isinstance(style, str):
-        try:
-            return EmbedLookupStyle[style.upper()]
-        except KeyError:
-            pass
     valid = ", ".join(repr(s.name) for s in EmbedLookupStyle)
-    # AttributeError, as documented for dm-haiku.
-    raise AttributeError(
-        f"{caller}: invalid lookup_style {style!r}; use one of {valid} or an "
-        "hk.EmbedLookupStyle.")
+    if not isinstance(style, str):
+        raise NotImplementedError(
+            f"{style} is not supported by hk.Embed. ({module_name}: lookup_style must be "
+            f"one of {valid} or an hk.EmbedLookupStyle, got {style!r}.)")
+    try:
+        return EmbedLookupStyle[style.upper()]
+    except KeyError:
+        # AttributeError, as documented for dm-haiku.
+        raise AttributeError(
+            f"{style.upper()} ({module_name}: invalid lookup_style {style!r}; use one of "
+            f"{valid} or an hk.EmbedLookupStyle.)") from None
 
 
 class Embed(hk.Module):
@@ -88,7 +91,8 @@ class Embed(hk.Module):
             with stddev 1. Ignored when ``embedding_matrix`` is given.
           lookup_style: How ids are mapped to embeddings, an
             :class:`EmbedLookupStyle` or its name (``"ARRAY_INDEX"``,
-            ``"ONE_HOT"``). Only a default: each call may override it.
+            ``"ONE_HOT"``). Only a default: each call may override it. It is
+            checked when the module is called.
           name: Optional name for this module.
           precision: The precision of the one-hot matrix product (used by the
             ``ONE_HOT`` style only). ``jax.lax.Precision.DEFAULT`` may be
@@ -97,17 +101,22 @@ class Embed(hk.Module):
         Raises:
           ValueError: If neither ``embedding_matrix`` nor both ``vocab_size``
             and ``embed_dim`` are given, or they disagree with the shape of
-            ``embedding_matrix``.
+            ``embedding_matrix``, or it has more than two axes.
+          IndexError: If ``embedding_matrix`` has fewer than two axes.
         """
         super().__init__(name=name)
         if embedding_matrix is None and not (vocab_size and embed_dim):
             raise ValueError(
-                f"{self.module_name}: hk.Embed must be supplied either with an initial "
-                "`embedding_matrix` or with `embed_dim` and `vocab_size`; got "
-                f"vocab_size={vocab_size!r}, embed_dim={embed_dim!r}.")
+                "hk.Embed must be supplied either with an initial `embedding_matrix` or "
+                f"with `embed_dim` and `vocab_size`. ({self.module_name}: got "
+                f"vocab_size={vocab_size!r}, embed_dim={embed_dim!r}.)")
         if embedding_matrix is not None:
             matrix = jnp.asarray(embedding_matrix)
-            if matrix.ndim != 2:
+            if matrix.ndim < 2:
+                raise IndexError(
+                    f"tuple index out of range ({self.module_name}: `embedding_matrix` must "
+                    f"be a [vocab_size, embed_dim] matrix, got shape {matrix.shape}.)")
+            if matrix.ndim > 2:
                 raise ValueError(
                     f"{self.module_name}: `embedding_matrix` must be a [vocab_size, "
                     f"embed_dim] matrix, got shape {matrix.shape}.")
@@ -115,9 +124,10 @@ class Embed(hk.Module):
                                          ("embed_dim", embed_dim, matrix.shape[1])):
                 if given and given != actual:
                     raise ValueError(
-                        f"{self.module_name}: an `embedding_matrix` was supplied but the "
-                        f"`{label}` of {given} was not consistent with its shape "
-                        f"{matrix.shape}.")
+                        f"An `embedding_matrix` was supplied but the `{label}` of {given} "
+                        f"was not consistent with its shape {matrix.shape}. "
+                        f"({self.module_name}: leave `{label}` out to infer it from the "
+                        "matrix.)")
             vocab_size, embed_dim = matrix.shape
             self._dtype = matrix.dtype
             w_init = lambda shape, dtype: matrix  # noqa: E731
@@ -125,7 +135,6 @@ class Embed(hk.Module):
             self._dtype = jnp.float32
             if w_init is None:
                 w_init = hk.initializers.TruncatedNormal()
-        _lookup_style(lookup_style, self.module_name)  # Fail early on a bad name.
         self.vocab_size: int = int(vocab_size)  # type: ignore[arg-type]
         self.embed_dim: int = int(embed_dim)  # type: ignore[arg-type]
         self.lookup_style = lookup_style
@@ -158,19 +167,23 @@ class Embed(hk.Module):
           The embeddings, of shape ``ids.shape + (embed_dim,)``.
 
         Raises:
-          AttributeError: If ``lookup_style`` is not valid.
+          AttributeError: If ``lookup_style`` is a string naming no style.
+          NotImplementedError: If ``lookup_style`` is neither a string nor an
+            :class:`EmbedLookupStyle`.
           ValueError: If ``ids`` is not an integer array.
         """
         ids = jnp.asarray(ids)
         if not jnp.issubdtype(ids.dtype, jnp.integer):
             raise ValueError(
-                f"{self.module_name}: hk.Embed's __call__ method must take an array of integer "
-                f"dtype but was called with an array of {ids.dtype} (shape {ids.shape}).")
-        style = _lookup_style(self.lookup_style if lookup_style is None else lookup_style,
-                              self.module_name)
+                "hk.Embed's __call__ method must take an array of integer dtype but was "
+                f"called with an array of {ids.dtype} ({self.module_name}: ids of shape "
+                f"{ids.shape}).")
+        style = _lookup_style(lookup_style or self.lookup_style, self.module_name)
         if precision is None:
             precision = self.precision
-        embeddings = self.embeddings
+        # An embedding matrix closed over as a NumPy array cannot be indexed with
+        # traced ids: index a JAX array.
+        embeddings = jnp.asarray(self.embeddings)
         if style is EmbedLookupStyle.ARRAY_INDEX:
             return embeddings[ids]
         one_hot = jax.nn.one_hot(ids, self.vocab_size, dtype=embeddings.dtype)

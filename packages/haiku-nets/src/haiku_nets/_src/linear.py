@@ -91,15 +91,34 @@ def _add_bias(out: jax.Array, b: jax.Array) -> jax.Array:
     return jax.lax.add(out, b)
 
 
-def _bias_shape(input_shape: tuple[int, ...], bias_dims: Sequence[int]) -> tuple[int, ...]:
+def _bias_shape(
+    input_shape: tuple[int, ...], bias_dims: Sequence[int] | None, module_name: str
+) -> tuple[int, ...]:
+    """The shape of the bias of a :class:`Bias` over inputs of ``input_shape``.
+
+    Every dimension of ``bias_dims`` (negative ones count from the end) keeps
+    its size, the others become 1, and leading size-1 dimensions are dropped:
+    the bias broadcasts against the input without covering the batch axis.
+    """
+    if bias_dims is None:
+        return input_shape[1:]
     rank = len(input_shape)
-    dims = sorted({d % rank for d in bias_dims})
-    if not dims:
-        return ()
     shape = [1] * rank
-    for d in dims:
-        shape[d] = input_shape[d]
-    return tuple(shape[dims[0]:])
+    for dim in bias_dims:
+        if dim < 0:
+            dim %= rank
+        if dim == 0:
+            raise ValueError(
+                "Cannot apply bias across the minibatch dimension. "
+                f"({module_name}: bias_dims={tuple(bias_dims)} picks axis 0 of inputs of "
+                f"shape {input_shape}; use axes 1 to {rank - 1} or negative ones.)")
+        if dim >= rank:
+            raise ValueError(
+                f"Dimension {dim} (bias_dims={tuple(bias_dims)}) out of range for input of "
+                f"rank {rank}. ({module_name}: inputs of shape {input_shape}.)")
+        shape[dim] = input_shape[dim]
+    kept = [dim for dim in range(1, rank) if shape[dim] != 1]
+    return tuple(shape[kept[0]:]) if kept else ()
 
 
 class Bias(hk.Module):
@@ -147,17 +166,32 @@ class Bias(hk.Module):
         self.input_size: tuple[int, ...] | None = None
 
     def __call__(self, inputs: jax.Array, multiplier: Any = None) -> jax.Array:
-        """Adds the bias to ``inputs``, first multiplied by ``multiplier``."""
+        """Adds the bias to ``inputs``, first multiplied by ``multiplier``.
+
+        Args:
+          inputs: An array of shape ``[batch_size, input_size1, ...]``.
+          multiplier: Optional factor of the bias (anything that works in
+            ``bias * multiplier``), e.g. ``-1`` to subtract it.
+
+        Returns:
+          ``inputs + bias * multiplier``, of the shape of ``inputs``.
+
+        Raises:
+          ValueError: If ``inputs`` has rank below 2, does not match
+            ``output_size``, or ``bias_dims`` names the batch axis or an axis
+            out of range.
+        """
         input_shape = tuple(inputs.shape)
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"Input {inputs!r} must have rank >= 2 ({self.module_name}: inputs are "
+                f"[batch_size, input_size1, ...], got shape {input_shape}).")
         if self.output_size is not None and self.output_size != input_shape[1:]:
             raise ValueError(
-                f"{self.module_name}: input shape must be {(-1,) + self.output_size}, "
-                f"got {input_shape}."
-            )
-        bias_dims = self.bias_dims
-        if bias_dims is None:
-            bias_dims = range(1, len(input_shape))
-        self.bias_shape = _bias_shape(input_shape, bias_dims)
+                f"Input shape must be {(-1,) + self.output_size} not {input_shape} "
+                f"({self.module_name}: output_size={self.output_size} fixes every axis but "
+                "the batch axis).")
+        self.bias_shape = _bias_shape(input_shape, self.bias_dims, self.module_name)
         self.input_size = input_shape[1:]
         b = hk.get_parameter("b", self.bias_shape, inputs.dtype, init=self.b_init)
         b = jnp.broadcast_to(b, input_shape)

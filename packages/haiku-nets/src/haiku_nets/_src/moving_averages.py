@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -74,17 +75,17 @@ class ExponentialMovingAverage(hk.Module):
         super().__init__(name=name)
         if warmup_length < 0:
             raise ValueError(
-                f"{self.module_name}: `warmup_length` is {warmup_length}, but should be "
-                "non-negative.")
+                f"`warmup_length` is {warmup_length}, but should be non-negative. "
+                f"({self.module_name})")
         if warmup_length and zero_debias:
             raise ValueError(
-                f"{self.module_name}: zero debiasing does not make sense when warming up "
-                "the average to an initial value (warmup_length="
-                f"{warmup_length}). Set zero_debias=False to use a non-zero "
-                "warmup_length.")
-        self._decay = decay
-        self._zero_debias = zero_debias
-        self._warmup_length = warmup_length
+                "Zero debiasing does not make sense when warming up the value of the "
+                "average to an initial value. Set zero_debias=False if setting "
+                f"warmup_length to a non-zero value. ({self.module_name}: "
+                f"warmup_length={warmup_length}.)")
+        self.decay = decay
+        self.zero_debias = zero_debias
+        self.warmup_length = warmup_length
 
     def initialize(self, shape: Sequence[int], dtype: Any = jnp.float32) -> None:
         """Creates ``hidden`` and ``average`` as zeros if they do not exist yet.
@@ -100,9 +101,16 @@ class ExponentialMovingAverage(hk.Module):
         Array([0., 0., 0.], dtype=float32)
 
         Args:
-          shape: The shape of the averaged values.
+          shape: The shape of the averaged values. (Deprecated: an array, whose
+            shape and dtype are used, with a ``DeprecationWarning``.)
           dtype: Their dtype.
         """
+        if hasattr(shape, "shape"):
+            warnings.warn(
+                "Passing a value into initialize instead of a shape/dtype is deprecated. "
+                "Update your code to use: `ema.initialize(v.shape, v.dtype)`.",
+                category=DeprecationWarning, stacklevel=2)
+            shape, dtype = shape.shape, shape.dtype
         hk.get_state("hidden", shape, dtype, init=jnp.zeros)
         hk.get_state("average", shape, dtype, init=jnp.zeros)
 
@@ -121,7 +129,7 @@ class ExponentialMovingAverage(hk.Module):
         value = jnp.asarray(value)
         counter = hk.get_state(
             "counter", (), jnp.int32,
-            init=hk.initializers.Constant(-self._warmup_length))
+            init=hk.initializers.Constant(-self.warmup_length))
         counter = counter + 1
         hidden = hk.get_state("hidden", value.shape, value.dtype, init=jnp.zeros)
         try:
@@ -132,14 +140,14 @@ class ExponentialMovingAverage(hk.Module):
                 f"the shape {jnp.shape(hidden)} of the average (set by an earlier call "
                 "or initialize).") from None
 
-        decay = jnp.asarray(self._decay, dtype=value.dtype)
-        if self._warmup_length > 0:
+        decay = jnp.asarray(self.decay, dtype=value.dtype)
+        if self.warmup_length > 0:
             decay = jnp.where(counter <= 0, jnp.zeros_like(decay), decay)
         one = jnp.ones([], decay.dtype)
         hidden = hidden * decay + value * (one - decay)
 
         average = hidden
-        if self._zero_debias:
+        if self.zero_debias:
             average = average / (1.0 - jnp.power(decay, counter))
 
         if update_stats:
@@ -260,10 +268,10 @@ class EMAParamsTree(hk.Module):
           name: The name of the module.
         """
         super().__init__(name=name)
-        self._decay = decay
-        self._zero_debias = zero_debias
-        self._warmup_length = warmup_length
-        self._ignore_regex = ignore_regex
+        self.decay = decay
+        self.zero_debias = zero_debias
+        self.warmup_length = warmup_length
+        self.ignore_regex = ignore_regex
 
     def __call__(self, tree: Mapping[str, Mapping[str, Any]],
                  update_stats: bool = True) -> dict[str, dict[str, Any]]:
@@ -280,8 +288,8 @@ class EMAParamsTree(hk.Module):
         """
         def ema(name: str, value: Any) -> jax.Array:
             return ExponentialMovingAverage(
-                self._decay, zero_debias=self._zero_debias,
-                warmup_length=self._warmup_length, name=name,
+                self.decay, zero_debias=self.zero_debias,
+                warmup_length=self.warmup_length, name=name,
             )(value, update_stats=update_stats)
 
-        return map_params_tree(self.module_name, tree, self._ignore_regex, ema)
+        return map_params_tree(self.module_name, tree, self.ignore_regex, ema)

@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
+import numpy as np
+
 from haiku_nets._src.data_format import replicate
 
 __all__ = [
@@ -112,8 +115,13 @@ def _as_pair(value: Any, what: str) -> tuple[int, int]:
     return (int(value[0].__index__()), int(value[1].__index__()))
 
 
-def _per_dimension(padding: Any, n: int, is_item: Callable[[Any], bool]) -> list[Any]:
-    """One padding item per dimension from an item or a sequence of 1 or ``n`` items."""
+def _per_dimension(
+    padding: Any, n: int, is_item: Callable[[Any], bool], message: str
+) -> list[Any]:
+    """One padding item per dimension from an item or a sequence of 1 or ``n`` items.
+
+    ``message`` (dm-haiku's wording) starts the ``TypeError`` raised otherwise.
+    """
     if is_item(padding):
         return [padding] * n
     if isinstance(padding, Sequence) and not isinstance(padding, str):
@@ -123,9 +131,19 @@ def _per_dimension(padding: Any, n: int, is_item: Callable[[Any], bool]) -> list
         if len(items) == n and all(is_item(p) for p in items):
             return items
     raise TypeError(
-        f"padding must be a single padding or a sequence of length 1 or {n} of them, "
-        f"got {padding!r}."
+        f"{message} (A padding, or a sequence of 1 or {n} of them, one per spatial "
+        "dimension, is expected.)"
     )
+
+
+def _replicate(value: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:
+    """``value`` for each of ``n`` dimensions (see :func:`replicate`), in dm-haiku's words."""
+    if isinstance(value, (Sequence, np.ndarray, jax.Array)) and not isinstance(value, str):
+        if np.ndim(value) == 1 and len(value) not in (1, n):
+            raise TypeError(
+                f"{name} must be a scalar or sequence of length 1 or sequence of length "
+                f"{n}. (got {value!r}, of length {len(value)}.)")
+    return replicate(value, n, name)
 
 
 def create_from_padfn(
@@ -154,10 +172,18 @@ def create_from_padfn(
 
     Returns:
       A sequence of length ``n`` of ``(pad_before, pad_after)`` pairs.
+
+    Raises:
+      TypeError: If ``kernel``, ``rate`` or ``padding`` is a sequence of a
+        length other than 1 or ``n``, or a padding is not a callable or a pair
+        of integers.
     """
-    items = _per_dimension(padding, n, lambda p: callable(p) or _is_pair(p))
-    kernel = replicate(kernel, n, "kernel")
-    rate = replicate(rate, n, "rate")
+    kernel = _replicate(kernel, n, "kernel")
+    rate = _replicate(rate, n, "rate")
+    items = _per_dimension(
+        padding, n, lambda p: callable(p) or _is_pair(p),
+        f"padding must be a scalar or sequence of length 1 or sequence of length {n}. "
+        f"(got {padding!r}.)")
     out = []
     for item, k, r in zip(items, kernel, rate):
         if callable(item):
@@ -188,6 +214,18 @@ def create_from_tuple(
 
     Returns:
       A sequence of length ``n`` of ``(pad_before, pad_after)`` pairs.
+
+    Raises:
+      AssertionError: If ``padding`` is empty (as dm-haiku's ``assert``).
+      TypeError: If ``padding`` is not a pair or a sequence of 1 or ``n``
+        pairs of integers.
     """
-    items = _per_dimension(padding, n, _is_pair)
+    if isinstance(padding, Sequence) and len(padding) == 0:
+        raise AssertionError(
+            f"Padding must not be empty. (got {padding!r}; expected a (before, after) pair "
+            f"or a sequence of 1 or {n} of them.)")
+    items = _per_dimension(
+        padding, n, _is_pair,
+        f"Padding {padding} must be a Tuple[int, int] or sequence of length 1 or sequence "
+        f"of length {n}.")
     return tuple(_as_pair(p, "padding") for p in items)

@@ -67,21 +67,29 @@ class Reshape(hk.Module):
 
         Raises:
           ValueError: If ``preserve_dims`` is zero, or ``output_shape`` holds
-            more than one ``-1`` or another negative size.
+            more than one ``-1``.
+          TypeError: If ``output_shape`` holds something other than integers,
+            or a negative size other than ``-1``.
         """
         super().__init__(name=name)
+        output_shape = tuple(output_shape)
         if preserve_dims == 0:
             raise ValueError(
-                f"{self.module_name}: argument preserve_dims should be non-zero (a positive "
+                f"Argument preserve_dims should be non-zero. ({self.module_name}: a positive "
                 "number of leading axes to keep, or a negative number of trailing axes to "
-                "replace).")
-        output_shape = tuple(int(d) for d in output_shape)
+                "replace.)")
         if output_shape.count(-1) > 1:
             raise ValueError(
-                f"{self.module_name}: -1 can only occur once in `output_shape`, got "
-                f"{output_shape}.")
+                f"-1 can only occur once in `output_shape`. ({self.module_name}: got "
+                f"{output_shape}.)")
+        if not all(hasattr(d, "__index__") for d in output_shape):
+            raise TypeError(
+                "Shapes must be 1D sequences of concrete values of integer type, got "
+                f"{output_shape!r}. ({self.module_name}: `output_shape` must hold "
+                "integers.)")
+        output_shape = tuple(d.__index__() for d in output_shape)
         if any(d < -1 for d in output_shape):
-            raise ValueError(
+            raise TypeError(
                 f"{self.module_name}: `output_shape` sizes must be non-negative or -1, got "
                 f"{output_shape}.")
         self.output_shape = output_shape

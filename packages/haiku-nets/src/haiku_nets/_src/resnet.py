@@ -46,6 +46,14 @@ def _block_convs(
     return [(channels, 3, stride), (channels, 3, 1)]
 
 
+def _block_bn_kwargs(bn_config: Mapping[str, FloatStrOrBool]) -> dict[str, Any]:
+    """``bn_config`` with ``create_scale`` and ``create_offset`` defaulting to ``True``."""
+    bn_kwargs: dict[str, Any] = dict(bn_config)
+    bn_kwargs.setdefault("create_scale", True)
+    bn_kwargs.setdefault("create_offset", True)
+    return bn_kwargs
+
+
 class BlockV1(hk.Module):
     """ResNet v1 block (conv, batch norm, ReLU), optionally a bottleneck.
 
@@ -55,7 +63,7 @@ class BlockV1(hk.Module):
     output is ``relu(branch + shortcut)``. The last batch norm of a bottleneck
     starts with a zero scale, so the block starts as (nearly) the shortcut.
 
-    >>> bn_config = {"decay_rate": 0.9, "create_scale": True, "create_offset": True}
+    >>> bn_config = {"decay_rate": 0.9}  # create_scale, create_offset: True
     >>> block = hk.nets.ResNet.BlockV1(
     ...     channels=8, stride=2, use_projection=True, bn_config=bn_config,
     ...     bottleneck=False)
@@ -79,13 +87,16 @@ class BlockV1(hk.Module):
           stride: Stride of the block's strided convolution (and projection).
           use_projection: Whether the shortcut is a 1x1 convolution + batch
             norm (needed when the shape changes) instead of the identity.
-          bn_config: Keyword arguments of every :class:`~haiku.BatchNorm`.
+          bn_config: Keyword arguments of every :class:`~haiku.BatchNorm`;
+            ``create_scale`` and ``create_offset`` default to ``True`` and
+            ``decay_rate`` to 0.999.
           bottleneck: Whether to use the three-convolution bottleneck design.
           name: Name of the module.
         """
         super().__init__(name=name)
         self.use_projection = use_projection
-        bn_kwargs: dict[str, Any] = dict(bn_config)
+        bn_kwargs = _block_bn_kwargs(bn_config)
+        bn_kwargs.setdefault("decay_rate", 0.999)
         if use_projection:
             self.proj_conv = _conv(channels, 1, stride, "shortcut_conv")
             self.proj_batchnorm = BatchNorm(name="shortcut_batchnorm", **bn_kwargs)
@@ -122,7 +133,7 @@ class BlockV2(hk.Module):
     activation. With ``use_projection`` the shortcut is a strided 1x1
     convolution (``shortcut_conv``) of the first activated input.
 
-    >>> bn_config = {"decay_rate": 0.9, "create_scale": True, "create_offset": True}
+    >>> bn_config = {"decay_rate": 0.9}  # create_scale, create_offset: True
     >>> block = hk.nets.ResNet.BlockV2(
     ...     channels=16, stride=1, use_projection=True, bn_config=bn_config,
     ...     bottleneck=True)
@@ -146,13 +157,15 @@ class BlockV2(hk.Module):
           stride: Stride of the block's strided convolution (and projection).
           use_projection: Whether the shortcut is a 1x1 convolution (needed
             when the shape changes) instead of the identity.
-          bn_config: Keyword arguments of every :class:`~haiku.BatchNorm`.
+          bn_config: Keyword arguments of every :class:`~haiku.BatchNorm`;
+            ``create_scale`` and ``create_offset`` default to ``True`` (it
+            must give ``decay_rate``).
           bottleneck: Whether to use the three-convolution bottleneck design.
           name: Name of the module.
         """
         super().__init__(name=name)
         self.use_projection = use_projection
-        bn_kwargs: dict[str, Any] = dict(bn_config)
+        bn_kwargs = _block_bn_kwargs(bn_config)
         if use_projection:
             self.proj_conv = _conv(channels, 1, stride, "shortcut_conv")
         self.layers = tuple(
@@ -176,7 +189,7 @@ class BlockV2(hk.Module):
 class BlockGroup(hk.Module):
     """``num_blocks`` ResNet blocks; only the first one strides and projects.
 
-    >>> bn_config = {"decay_rate": 0.9, "create_scale": True, "create_offset": True}
+    >>> bn_config = {"decay_rate": 0.9}  # create_scale, create_offset: True
     >>> group = hk.nets.ResNet.BlockGroup(
     ...     channels=8, num_blocks=2, stride=2, bn_config=bn_config, resnet_v2=False,
     ...     bottleneck=False, use_projection=True)
@@ -229,8 +242,8 @@ class BlockGroup(hk.Module):
 def _check_length(module: hk.Module, length: int, value: Sequence[Any], name: str) -> None:
     if len(value) != length:
         raise ValueError(
-            f"{module.module_name}: `{name}` must be of length {length} not {len(value)} "
-            f"(got {tuple(value)}).")
+            f"`{name}` must be of length {length} not {len(value)} ({module.module_name}: "
+            f"got {tuple(value)}, one entry per block group).")
 
 
 class ResNet(hk.Module):
@@ -316,8 +329,10 @@ class ResNet(hk.Module):
           strides: The stride of the first block of each group.
 
         Raises:
-          ValueError: If ``blocks_per_group``, ``channels_per_group``,
-            ``use_projection`` or ``strides`` is not of length 4.
+          ValueError: If ``blocks_per_group``, ``channels_per_group`` or
+            ``strides`` is not of length 4.
+          IndexError: If ``use_projection`` has fewer than 4 entries (extra
+            ones are ignored).
         """
         super().__init__(name=name)
         self.resnet_v2 = resnet_v2
@@ -334,7 +349,10 @@ class ResNet(hk.Module):
 
         _check_length(self, 4, blocks_per_group, "blocks_per_group")
         _check_length(self, 4, channels_per_group, "channels_per_group")
-        _check_length(self, 4, use_projection, "use_projection")
+        if len(use_projection) < 4:
+            raise IndexError(
+                f"index out of range: `use_projection` needs an entry for each of the 4 block "
+                f"groups ({self.module_name}: got {tuple(use_projection)}).")
         _check_length(self, 4, strides, "strides")
 
         conv_kwargs: dict[str, Any] = dict(initial_conv_config or {})
