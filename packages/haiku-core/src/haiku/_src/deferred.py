@@ -30,8 +30,8 @@ class Deferred(Generic[T]):
     >>> second.target.module_name
     'after_3'
 
-    Attributes other than the call methods are read from the built module
-    (which must exist by then).
+    Once the module is built, attributes are read from, set on and deleted
+    from it; ``str`` and ``repr`` build it (as in dm-haiku).
     """
 
     def __init__(self, factory: Callable[[], T], call_methods: Sequence[str] = ("__call__",)):
@@ -72,29 +72,50 @@ class Deferred(Generic[T]):
         return forward
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if "__call__" not in self._call_methods:
+        target = self.target
+        if not callable(target):
             raise TypeError(
-                f"This Deferred was built with call_methods={self._call_methods!r}; "
-                "__call__ is not one of them."
+                f"{type(target).__name__!r} object is not callable: this Deferred was "
+                f"built with call_methods={self._call_methods!r}; call one of those "
+                "methods instead."
             )
-        return self.target(*args, **kwargs)  # type: ignore[operator]
+        return target(*args, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._target is None:
-            raise AttributeError(
-                f"Deferred has no attribute {name!r} yet: the deferred module is built "
-                f"on the first call of one of {self._call_methods!r}."
-            )
-        return getattr(self._target, name)
+    def __str__(self) -> str:
+        return f"Deferred({self.target})"
 
     def __repr__(self) -> str:
-        target = "unbuilt" if self._target is None else repr(self._target)
-        return f"Deferred({target})"
+        return f"Deferred({self.target!r})"
+
+    def _is_built(self) -> bool:
+        # Read through ``__dict__``: ``__getattr__`` runs before ``__init__`` too
+        # (copy, pickle), when ``_target`` does not exist yet.
+        return self.__dict__.get("_target") is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _OWN_ATTRIBUTES and self._is_built():
+            return getattr(self._target, name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}: attributes are "
+            "read from the deferred module, which is built on the first call of one "
+            f"of {self.__dict__.get('_call_methods')!r} (or by reading `.target`)."
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _OWN_ATTRIBUTES and self._is_built():
+            setattr(self._target, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name not in _OWN_ATTRIBUTES and self._is_built():
+            delattr(self._target, name)
+        else:
+            super().__delattr__(name)
 
 
-
+# Attributes of the Deferred itself, never forwarded to the built module.
+_OWN_ATTRIBUTES = frozenset({"_factory", "_target", "_scope", "_call_methods"})
 
 _Scope = tuple[base.Frame, list, list, list]
 

@@ -83,18 +83,20 @@ class LayerStackTransparencyMapping(Protocol):
         raise NotImplementedError(f"{type(self).__name__} must implement flat_to_stacked")
 
 
-def _check_signature(f: Callable[..., Any]) -> None:
+def _check_no_varargs(f: Callable[..., Any]) -> None:
+    """Rejects ``f(*args)``: without per-layer inputs the arguments are the carry."""
     if isinstance(f, type):  # A class: its constructor is the "layer"; not checked.
         return
     try:
-        params = inspect.signature(f).parameters.values()
+        params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):  # Builtins and some callables: nothing to check.
         return
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
+    if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
         name = getattr(f, "__name__", repr(f))
         raise ValueError(
-            f"The function `{name}` should not have any `varargs` (that is *args) "
-            "argument. Instead, it should only use explicit positional arguments."
+            "The function `f` should not have any `varargs` (that is *args) "
+            f"argument (here `{name}`). Instead, it should only use explicit "
+            "positional arguments: they are the carry, so their number is fixed."
         )
 
 
@@ -102,7 +104,14 @@ def _to_flat(stacked: TreeIn, num_layers: int, mapping: LayerStackTransparencyMa
     flat: Tree = {}
     for name, bundle in stacked.items():
         for i in range(num_layers):
-            flat[mapping.stacked_to_flat(name, i)] = {k: v[i] for k, v in bundle.items()}
+            flat_name = mapping.stacked_to_flat(name, i)
+            if flat_name in flat:
+                raise ValueError(
+                    f"Found conflicting unstacked module name for {name} at {flat_name}: "
+                    f"the transparency map gives layer {i} a name already taken, "
+                    "stacked_to_flat must give every (module, layer) its own name."
+                )
+            flat[flat_name] = {k: v[i] for k, v in bundle.items()}
     return flat
 
 
@@ -112,7 +121,15 @@ def _to_stacked(flat: TreeIn, num_layers: int, mapping: LayerStackTransparencyMa
         found = mapping.flat_to_stacked(flat_name)
         if found is not None:
             name, index = found
-            layers.setdefault(name, {})[index] = bundle
+            by_index = layers.setdefault(name, {})
+            clash = sorted(by_index.get(index, {}).keys() & bundle.keys())
+            if clash:
+                raise ValueError(
+                    f"Found conflicting values for param {name}/{clash[0]} at index "
+                    f"{index}: flat_to_stacked maps {flat_name!r} and another module to "
+                    "the same stacked module and layer."
+                )
+            by_index[index] = {**by_index.get(index, {}), **bundle}
     stacked: Tree = {}
     for name, by_index in layers.items():
         if sorted(by_index) != list(range(num_layers)):
@@ -150,7 +167,9 @@ class _Stack:
             return (out,) if len(carry) == 1 else out, None
         out = self.f(carry, *ys, **kwargs)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise ValueError(
+            # The types Python's unpacking of ``carry, y = out`` raises.
+            error = ValueError if isinstance(out, (tuple, list)) else TypeError
+            raise error(
                 "With `with_per_layer_inputs=True` the layer function must return a "
                 f"pair `(carry, per_layer_output)`, got {type(out).__name__}."
             )
@@ -179,13 +198,17 @@ class _Stack:
     def __call__(self, args: tuple[Any, ...], reverse: bool) -> Any:
         base.current_frame("hk.layer_stack")
         if not args:
-            raise ValueError("A layer_stack function needs at least one positional argument.")
+            raise TypeError(
+                "A layer_stack function needs at least one positional argument: the carry."
+            )
         carry, ys = (args[0], args[1:]) if self.per_layer else (args, ())
         self._check_per_layer_inputs(ys)
+        # Reuse is allowed: calling one stack twice (a module called twice)
+        # shares its parameters, as in dm-haiku.
         if self.mapping is None:
-            lifted, updater = lift.lift_with_state(self.init_all, name=self.name)
+            lifted, updater = lift.lift_with_state(self.init_all, allow_reuse=True, name=self.name)
         else:
-            lifted, updater = lift.transparent_lift_with_state(self.init_all)
+            lifted, updater = lift.transparent_lift_with_state(self.init_all, allow_reuse=True)
         init_key = random_keys.maybe_next_rng_key()
         params: Any
         state: Any
@@ -220,10 +243,11 @@ class _Stack:
         for leaf in jax.tree_util.tree_leaves(ys):
             size = jnp.shape(leaf)[0] if jnp.ndim(leaf) else None
             if size != self.num_layers:
-                raise ValueError(
-                    f"Every per-layer input of a layer_stack of {self.num_layers} layers "
-                    f"must have a leading axis of size {self.num_layers}, got one of "
-                    f"shape {jnp.shape(leaf)}."
+                # dm-haiku asserts this, hence the type and the leading `size != n`.
+                raise AssertionError(
+                    f"{size} != {self.num_layers}: every per-layer input of a layer_stack "
+                    f"of {self.num_layers} layers must have a leading axis of size "
+                    f"{self.num_layers}, got one of shape {jnp.shape(leaf)}."
                 )
 
 
@@ -290,7 +314,8 @@ def layer_stack(
         raise ValueError(f"num_layers must be non-negative, got {num_layers}.")
 
     def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
-        _check_signature(f)
+        if not with_per_layer_inputs:
+            _check_no_varargs(f)
 
         @functools.wraps(f)
         def stacked(*args: Any, reverse: bool = False) -> Any:

@@ -389,7 +389,23 @@ def _flatten_owned(prefix: str, tree: Mapping[str, Mapping[str, Any]]) -> dict[s
 
 @runtime_checkable
 class ModuleProtocol(Protocol):
-    """Protocol for Module like types."""
+    """Protocol for Module like types.
+
+    Like dm-haiku's, these protocols may only be extended by other protocols:
+    a concrete class conforms by having the members, not by subclassing.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if Protocol not in cls.__bases__:
+            bases = ", ".join(b.__name__ for b in cls.__bases__)
+            raise TypeError(
+                f"{cls.__name__} is a Protocol and should not be subclassed by a "
+                "non-Protocol type. If you intended your subclass to be a protocol "
+                "then you need to explicitly additionally extend Protocol: "
+                f"`class {cls.__name__}({bases}, Protocol)`. A class conforms without "
+                "subclassing: `isinstance` checks its members."
+            )
 
     @property
     def module_name(self) -> str: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import functools
 from collections.abc import Iterator
 from typing import Any, Union
 
@@ -19,29 +20,55 @@ def _is_typed_key(key: Any) -> bool:
     return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
 
 
+def _raw_key_shape() -> tuple[int, ...]:
+    """The shape of a raw key of the default PRNG implementation (``(2,)`` for threefry)."""
+    return _raw_key_shape_of(jax.config.jax_default_prng_impl)
+
+
+@functools.cache
+def _raw_key_shape_of(impl_name: str) -> tuple[int, ...]:
+    del impl_name  # The cache key: the shape depends on the configured impl.
+    return jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape
+
+
 def assert_is_prng_key(key: Any) -> None:
     """Raises a ``ValueError`` unless ``key`` is a JAX random key.
 
-    Raw ``uint32[2]`` keys (from ``jax.random.PRNGKey``) and typed keys (from
-    ``jax.random.key``) are accepted; tracers of either are too.
+    Raw keys from ``jax.random.PRNGKey`` (``uint32[2]`` with the default
+    threefry implementation, ``uint32[4]`` under ``jax_default_prng_impl="rbg"``)
+    and scalar typed keys from ``jax.random.key`` are accepted; tracers of
+    either are too.
     """
-    if _is_typed_key(key):
-        if key.shape != ():
-            raise ValueError(
-                f"A typed PRNG key must be a scalar, got one of shape {key.shape}."
-            )
-        return
     shape = getattr(key, "shape", None)
     dtype = getattr(key, "dtype", None)
     if shape is None or dtype is None:
         raise ValueError(
-            f"Expected a JAX PRNG key (or an int seed), got {type(key).__name__}: {key!r}"
+            f"The provided key is not a JAX PRNGKey but a {type(key)}:\n{key}\n"
+            "Pass an int seed, a key from jax.random.PRNGKey or a typed key from "
+            "jax.random.key."
         )
-    if tuple(shape) != (2,) or np.dtype(dtype) != np.uint32:
+    if _is_typed_key(key):
+        if shape:
+            raise ValueError(
+                "Provided key did not have expected shape and/or dtype: "
+                f"expected=(shape=(), dtype={dtype}), actual=(shape={shape}, dtype={dtype}). "
+                "A typed key must be a scalar: pass one key of the batch, or use hk.vmap."
+            )
+        return
+    expected = _raw_key_shape()
+    if tuple(shape) != expected or np.dtype(dtype) != np.uint32:
+        hint = ""
+        if expected != (2,):
+            hint = (
+                f"\nHint: jax_default_prng_impl has been set to "
+                f"'{jax.config.jax_default_prng_impl}', the shape mismatch might be "
+                "because a jax.random.PRNGKey was created before this flag was set."
+            )
         raise ValueError(
-            "Expected a JAX PRNG key: a uint32[2] array from jax.random.PRNGKey or a "
-            f"typed key from jax.random.key, got an array of shape {tuple(shape)} and "
-            f"dtype {dtype}."
+            "Provided key did not have expected shape and/or dtype: "
+            f"expected=(shape={expected}, dtype=uint32), "
+            f"actual=(shape={tuple(shape)}, dtype={dtype}). Raw keys come from "
+            f"jax.random.PRNGKey; typed keys from jax.random.key are accepted too.{hint}"
         )
 
 
@@ -86,26 +113,29 @@ class PRNGSequence(Iterator[jax.Array]):
 
     __slots__ = ("_key", "_subkeys")
 
-    def __init__(self, key_or_seed: KeyOrSeed | PRNGSequence):
+    def __init__(self, key_or_seed: KeyOrSeed | PRNGSequenceState | PRNGSequence):
         """Creates a new :class:`PRNGSequence`.
 
         Args:
           key_or_seed: an int seed, a ``jax.random.PRNGKey`` or typed
-            ``jax.random.key``, or another sequence to copy.
+            ``jax.random.key``, the :attr:`internal_state` of a sequence (to
+            restore it), or another sequence to copy.
         """
         if isinstance(key_or_seed, PRNGSequence):
             self._key: jax.Array = key_or_seed._key
             self._subkeys: collections.deque[jax.Array] = collections.deque(
                 key_or_seed._subkeys
             )
-            return
-        if is_seed(key_or_seed):
-            key = jax.random.PRNGKey(key_or_seed)
+        elif isinstance(key_or_seed, tuple):
+            self._key, self._subkeys = _checked_state(key_or_seed)
         else:
-            assert_is_prng_key(key_or_seed)
-            key = key_or_seed  # type: ignore[assignment]
-        self._key = key
-        self._subkeys = collections.deque()
+            if is_seed(key_or_seed):
+                key = jax.random.PRNGKey(key_or_seed)
+            else:
+                assert_is_prng_key(key_or_seed)
+                key = key_or_seed  # type: ignore[assignment]
+            self._key = key
+            self._subkeys = collections.deque()
 
     def reserve(self, num: int) -> None:
         """Splits ``num`` keys at once; the next ``num`` ``next`` calls take them."""
@@ -139,10 +169,7 @@ class PRNGSequence(Iterator[jax.Array]):
 
     def replace_internal_state(self, state: PRNGSequenceState) -> None:
         """Replaces the internal key and reserved keys (see :attr:`internal_state`)."""
-        key, subkeys = state
-        assert_is_prng_key(key)
-        self._key = key
-        self._subkeys = collections.deque(subkeys)
+        self._key, self._subkeys = _checked_state(state)
 
     def __iter__(self) -> PRNGSequence:
         return self
@@ -150,3 +177,18 @@ class PRNGSequence(Iterator[jax.Array]):
     def __repr__(self) -> str:
         return f"PRNGSequence(key={self._key}, reserved={len(self._subkeys)})"
 
+
+
+def _checked_state(state: Any) -> tuple[jax.Array, collections.deque[jax.Array]]:
+    """The key and reserved keys of a :attr:`PRNGSequence.internal_state`, checked."""
+    if not isinstance(state, tuple) or len(state) != 2:
+        raise ValueError(
+            "A PRNGSequence state is a pair `(key, reserved_keys)` as returned by "
+            f"`PRNGSequence.internal_state`, got {state!r}."
+        )
+    key, subkeys = state
+    assert_is_prng_key(key)
+    subkeys = tuple(subkeys)
+    for subkey in subkeys:
+        assert_is_prng_key(subkey)
+    return key, collections.deque(subkeys)

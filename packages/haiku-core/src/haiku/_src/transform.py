@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, TypeVar
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple, Optional, TypeVar, Union
 
 import jax
 
 from haiku._src import base
 from haiku._src.base import Frame, StatePair
 from haiku._src.rng import PRNGSequence, assert_is_prng_key, is_seed
-from haiku._src.typing import MutableParams, MutableState
+from haiku._src.typing import MutableParams, MutableState, Params, State
 
 __all__ = [
     "MultiTransformed",
@@ -127,7 +129,20 @@ def _check_mapping(what: str, value: Any) -> Mapping[str, Mapping[str, Any]]:
     return value
 
 
+# Types of ``jax.jit`` and ``jax.pmap`` wrapped functions.
+_JAX_TRANSFORMED_TYPES = ("PjitFunction", "PmapFunction")
+
+
 def _check_not_transformed(f: Any, caller: str) -> None:
+    if type(f).__name__ in _JAX_TRANSFORMED_TYPES:
+        raise ValueError(
+            "A common error with Haiku is to pass an already jit (or pmap) decorated "
+            f"function into hk.transform (e.g. `hk.transform(jax.jit(f)))`, here into "
+            f"{caller}. You should instead jit/pmap the init or apply function you get "
+            "back from Haiku (e.g. `jax.jit(hk.transform(f).apply)`): the function "
+            "given to a Haiku transform is not pure (it reads params and rng from Haiku), "
+            "jit and pmap need the pure init and apply functions."
+        )
     if isinstance(f, _ANY_TRANSFORMED):
         raise TypeError(
             f"{caller} expects a function, not an already transformed "
@@ -137,9 +152,90 @@ def _check_not_transformed(f: Any, caller: str) -> None:
         raise TypeError(f"{caller} expects a callable, got {type(f).__name__}: {f!r}")
 
 
+@contextlib.contextmanager
+def _tracer_hint() -> Iterator[None]:
+    """Re-raises a leaked-tracer error with a hint at Haiku's own transforms."""
+    try:
+        yield
+    except jax.errors.UnexpectedTracerError as e:
+        raise jax.errors.UnexpectedTracerError(
+            "An UnexpectedTracerError was raised while inside a Haiku transformed "
+            "function (see error above).\n"
+            "Hint: are you using a JAX transform or JAX control-flow function "
+            "(jax.vmap/jax.lax.scan/...) inside a Haiku transform? You might want to "
+            "use the Haiku version of the transform instead (hk.vmap/hk.scan/...).\n"
+            "See https://dm-haiku.readthedocs.io/en/latest/notebooks/transforms.html "
+            "on why you can't use JAX transforms inside a Haiku module."
+        ) from e
+
+
 def _tag(fn: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
     fn._hk_original_fn = original  # type: ignore[attr-defined]
     return fn
+
+
+# ``inspect.signature`` of the transformed functions: the leading arguments
+# Haiku adds, then the parameters of the user's function (as in dm-haiku).
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _param(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation)
+
+
+_RNG = _param("rng", Optional[Union[jax.Array, int]])
+_PARAMS = _param("params", Optional[Params])
+_STATE = _param("state", Optional[State])
+
+
+def _signature_of(fn: Callable[..., Any]) -> inspect.Signature:
+    """``fn``'s signature, or ``(*args, **kwargs)`` for callables without one."""
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return inspect.signature(lambda *args, **kwargs: None)
+
+
+def _set_signature(fn: Callable[..., Any], signature: inspect.Signature) -> None:
+    fn.__signature__ = signature  # type: ignore[attr-defined]
+
+
+def _replace_leading(
+    signature: inspect.Signature,
+    n: int,
+    leading: list[inspect.Parameter],
+    returns: Callable[[Any], Any] = lambda annotation: annotation,
+) -> inspect.Signature:
+    """``signature`` with its first ``n`` positional parameters replaced by ``leading``.
+
+    ``returns`` maps the return annotation. The result is not validated: a
+    user's positional-only parameters may follow the added ones.
+    """
+    rest = list(signature.parameters.values())
+    dropped = 0
+    while dropped < min(n, len(rest)) and rest[dropped].kind in _POSITIONAL:
+        dropped += 1
+    return inspect.Signature(
+        parameters=leading + rest[dropped:],
+        return_annotation=returns(signature.return_annotation),
+        __validate_parameters__=False,
+    )
+
+
+def _add_state(annotation: Any) -> Any:
+    """``tuple[annotation, State]``: the return type once state is returned too."""
+    if annotation is inspect.Signature.empty:
+        annotation = Any
+    return tuple[annotation, State]
+
+
+def _remove_state(annotation: Any) -> Any:
+    """``X`` for ``tuple[X, State]``: the return type once state is dropped."""
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is tuple and len(args) == 2:
+        return args[0]
+    return Any
 
 
 def _frame_outputs(frame: Frame, initial_state: bool):
@@ -155,11 +251,15 @@ def _init_frame(rng: Any) -> Frame:
 
 
 def _apply_frame(params: Any, state: Any, rng: Any) -> Frame:
+    # ``state`` is None when called through ``hk.transform``'s stateless apply.
+    signature = (
+        "second argument, the required signature is: `apply(params, rng, *a, **k)`"
+        if state is None
+        else "third argument, the required signature is: `apply(params, state, rng, *a, **k)`"
+    )
     params = _check_mapping("params", params)
     state = _check_mapping("state", state)
-    seq = _rng_sequence(
-        rng, "Apply", "second argument, the required signature is: `apply(params, rng, *a, **k)`"
-    )
+    seq = _rng_sequence(rng, "Apply", signature)
     frame_state = {m: {k: StatePair(v, v) for k, v in b.items()} for m, b in state.items()}
     return Frame(params, frame_state, seq, params_frozen=True, is_init=False)
 
@@ -202,17 +302,24 @@ def transform_with_state(f: Callable[..., Any]) -> TransformedWithState:
     def init_fn(rng, *args, **kwargs):
         """Creates the parameters and initial state of ``f``."""
         frame = _init_frame(rng)
-        with base.new_frame(frame):
+        with base.new_frame(frame), _tracer_hint():
             f(*args, **kwargs)
         return _frame_outputs(frame, initial_state=True)
 
     def apply_fn(params, state, rng, *args, **kwargs):
         """Runs ``f`` with the given parameters and state."""
         frame = _apply_frame(params, state, rng)
-        with base.new_frame(frame):
+        with base.new_frame(frame), _tracer_hint():
             out = f(*args, **kwargs)
         return out, _frame_outputs(frame, initial_state=False)[1]
 
+    f_signature = _signature_of(f)
+    _set_signature(
+        init_fn, _replace_leading(f_signature, 0, [_RNG], lambda _: tuple[Params, State])
+    )
+    _set_signature(
+        apply_fn, _replace_leading(f_signature, 0, [_PARAMS, _STATE, _RNG], _add_state)
+    )
     return TransformedWithState(_tag(init_fn, f), _tag(apply_fn, f))
 
 
@@ -270,11 +377,11 @@ def transform(f: Callable[..., Any], *, apply_rng: bool = True) -> Transformed:
     return without_state(transform_with_state(f))
 
 
-def _raise_if_state(state: Mapping[str, Any]) -> None:
+def _raise_if_state(state: Mapping[str, Any], use: str = "hk.transform_with_state") -> None:
     if state:
         raise NonEmptyStateError(
             "If your transformed function uses `hk.{get,set}_state` then use "
-            f"`hk.transform_with_state` (state found for {sorted(state)})."
+            f"`{use}` (state found for {sorted(state)})."
         )
 
 
@@ -314,10 +421,22 @@ def without_state(f: TransformedWithState) -> Transformed:
         return params
 
     def apply_fn(params, *args, **kwargs):
+        if "state" in kwargs:
+            raise TypeError(
+                "Haiku transform adds three arguments (params, state, rng) to apply. "
+                "If the functions you are transforming use the same names you must "
+                "pass them positionally (e.g. `f.apply(.., my_state)` and not by "
+                "name (e.g. `f.apply(.., state=my_state)`). Here `state` is the "
+                "keyword argument that clashes."
+            )
         out, state = f.apply(params, None, *args, **kwargs)
         _raise_if_state(state)
         return out
 
+    _set_signature(init_fn, _replace_leading(_signature_of(f.init), 0, [], _remove_state))
+    _set_signature(
+        apply_fn, _replace_leading(_signature_of(f.apply), 2, [_PARAMS], _remove_state)
+    )
     original = getattr(f.init, "_hk_original_fn", None)
     if original is not None:
         _tag(init_fn, original)
@@ -351,6 +470,10 @@ def with_empty_state(f: Transformed) -> TransformedWithState:
         del state
         return f.apply(params, *args, **kwargs), {}
 
+    _set_signature(init_fn, _replace_leading(_signature_of(f.init), 0, [], _add_state))
+    _set_signature(
+        apply_fn, _replace_leading(_signature_of(f.apply), 1, [_PARAMS, _STATE], _add_state)
+    )
     original = getattr(f.init, "_hk_original_fn", None)
     if original is not None:
         _tag(init_fn, original)
@@ -377,23 +500,46 @@ def without_apply_rng(f: TransformedT) -> TransformedT:
     if isinstance(f, (Transformed, MultiTransformed)):
 
         def wrap(apply):
-            return functools.wraps(apply)(
-                lambda params, *args, **kwargs: apply(params, None, *args, **kwargs)
-            )
+            @functools.wraps(apply)
+            def apply_fn(params, *args, **kwargs):
+                _check_no_rng_kwarg(kwargs)
+                return apply(params, None, *args, **kwargs)
+
+            _set_signature(apply_fn, _replace_leading(_signature_of(apply), 2, [_PARAMS]))
+            return apply_fn
 
     elif isinstance(f, (TransformedWithState, MultiTransformedWithState)):
 
         def wrap(apply):
-            return functools.wraps(apply)(
-                lambda params, state, *args, **kwargs: apply(params, state, None, *args, **kwargs)
+            @functools.wraps(apply)
+            def apply_fn(params, state, *args, **kwargs):
+                _check_no_rng_kwarg(kwargs)
+                return apply(params, state, None, *args, **kwargs)
+
+            _set_signature(
+                apply_fn, _replace_leading(_signature_of(apply), 3, [_PARAMS, _STATE])
             )
+            return apply_fn
 
     else:
-        raise TypeError(
-            "hk.without_apply_rng expects the result of hk.transform, "
-            f"hk.transform_with_state or hk.multi_transform*, got {type(f).__name__}."
+        raise ValueError(
+            "Must be called with the result of `hk.transformed`, `hk.multi_transform`, "
+            "`hk.transformed_with_state` or `hk.multi_transform_with_state`, actually "
+            f"called with {type(f)}: hk.without_apply_rng wraps the `apply` of a "
+            "transformed function."
         )
     return f._replace(apply=jax.tree_util.tree_map(wrap, f.apply))
+
+
+def _check_no_rng_kwarg(kwargs: Mapping[str, Any]) -> None:
+    if "rng" in kwargs:
+        raise TypeError(
+            "Haiku transform adds three arguments (params, state, rng) to apply. "
+            "If the functions you are transforming use the same names you must "
+            "pass them positionally (e.g. `f.apply(.., my_rng)` and not by name "
+            "(e.g. `f.apply(.., rng=my_rng)`). Here `rng` is the keyword argument "
+            "that clashes (hk.without_apply_rng passes rng=None itself)."
+        )
 
 
 def _apply_structure(f: Callable[[], tuple[Any, Any]]) -> jax.tree_util.PyTreeDef:
@@ -439,7 +585,7 @@ def multi_transform_with_state(
 
     def init_fn(rng, *args, **kwargs):
         frame = _init_frame(rng)
-        with base.new_frame(frame):
+        with base.new_frame(frame), _tracer_hint():
             template, _ = f()
             template(*args, **kwargs)
         return _frame_outputs(frame, initial_state=True)
@@ -447,7 +593,7 @@ def multi_transform_with_state(
     def make_apply(index: int) -> Callable[..., Any]:
         def apply_fn(params, state, rng, *args, **kwargs):
             frame = _apply_frame(params, state, rng)
-            with base.new_frame(frame):
+            with base.new_frame(frame), _tracer_hint():
                 _, apply_fns = f()
                 out = jax.tree_util.tree_leaves(apply_fns)[index](*args, **kwargs)
             return out, _frame_outputs(frame, initial_state=False)[1]
@@ -498,13 +644,13 @@ def multi_transform(f: Callable[[], tuple[Callable[..., Any], Any]]) -> MultiTra
 
     def init_fn(*args, **kwargs):
         params, state = f_with_state.init(*args, **kwargs)
-        _raise_if_state(state)
+        _raise_if_state(state, use="hk.multi_transform_with_state")
         return params
 
     def wrap(apply):
         def apply_fn(params, *args, **kwargs):
             out, state = apply(params, None, *args, **kwargs)
-            _raise_if_state(state)
+            _raise_if_state(state, use="hk.multi_transform_with_state")
             return out
 
         return _tag(apply_fn, f)
