@@ -163,6 +163,7 @@ def test_jaxpr_info_counts_sort_with_the_sample_plugins_estimator():
     from haiku.experimental import jaxpr_info
 
     f = hk.transform(lambda x: jnp.sort(x, axis=0) * 2.0)
-    info = jaxpr_info.make_model_info(f.apply)({}, None, jnp.ones([16, 3]))
+    info = jaxpr_info.make_model_info(f.apply, compute_flops=jaxpr_info.estimate_flops)(
+        {}, None, jnp.ones([16, 3]))
     # sort: 3 columns of 16 values, 16 * log2(16) comparisons each; mul: 48.
     assert info.flops == 3 * 16 * 4 + 48

@@ -50,7 +50,7 @@ PARAMS, STATE = F.init(jax.random.PRNGKey(0), X)
 
 @pytest.fixture(scope="module")
 def info():
-    return ji.make_model_info(F.apply)(PARAMS, STATE, None, X)
+    return ji.make_model_info(F.apply, compute_flops=ji.estimate_flops)(PARAMS, STATE, None, X)
 
 
 def _sub(module, name):
@@ -62,19 +62,24 @@ def test_tree_of_modules_and_named_calls(info):
     assert info.name == "apply_fn"
     net = _sub(info, "net")
     assert [e.submodule.name if e.submodule else e.primitive for e in net.expressions] == [
-        "counter", "hidden", "relu", "out"]
+        "counter", "hidden", "custom_jvp", "out"]
     hidden = _sub(net, "hidden")
     assert [e.primitive for e in hidden.expressions] == ["dot_general", "broadcast_in_dim", "add"]
     assert hidden.expressions[0].name_stack == ["net", "hidden"]
     assert hidden.expressions[0].details == "in f32[4,3], f32[3,5], out f32[4,5]"
     assert hidden.expressions[0].params["dimension_numbers"] == "(((1,), (0,)), ((), ()))"
-    # relu (a custom_jvp around a jit) is the named call "relu" holding a max.
-    assert [e.primitive for e in _sub(net, "relu").expressions] == ["max"]
+    # relu (a custom_jvp around a jit) is the call "custom_jvp" holding the
+    # jit "relu" holding a max.
+    custom_jvp = _sub(net, "custom_jvp")
+    assert [e.primitive for e in custom_jvp.expressions] == ["jit"]
+    assert [e.primitive for e in _sub(custom_jvp, "relu").expressions] == ["max"]
     # The jitted lambda outside every module.
     assert [e.primitive for e in _sub(info, "<lambda>").expressions] == ["mul"]
-    # Variables are named consistently across modules: hidden's output feeds relu.
-    relu_max = _sub(net, "relu").expressions[0]
-    assert relu_max.invars.split()[0] == hidden.expressions[-1].outvars
+    # Variables are named per jaxpr, in the order it binds them: the call's
+    # input is hidden's output; inside the call the input is "a" again.
+    call = [e for e in net.expressions if e.primitive == "custom_jvp_call"][0]
+    assert call.invars == hidden.expressions[-1].outvars == "j"
+    assert _sub(custom_jvp, "relu").expressions[0].invars == "a Literal(0.0)"
 
 
 def test_default_flop_estimates(info):
@@ -83,7 +88,7 @@ def test_default_flop_estimates(info):
     # Matrix products: 2 * M * K * N; elementwise: one per output; broadcasts: 0.
     assert [e.flops for e in hidden.expressions] == [2 * 4 * 3 * 5, 0, 4 * 5]
     assert [e.flops for e in out.expressions] == [2 * 4 * 5 * 2, 0, 4 * 2]
-    assert _sub(net, "relu").flops == 20
+    assert _sub(net, "custom_jvp").flops == 20
     assert _sub(net, "counter").flops == 3  # the int add of the counter
     assert net.flops == 3 + (120 + 20) + 20 + (80 + 8)
     assert info.flops == net.flops + 8 + 8  # * 2.0, then the sum over 8 elements
@@ -114,8 +119,13 @@ def test_format_module(info):
         "apply_fn 267 flops",
         "  net 251 flops 32 params 3 state",
         "    counter 3 flops 3 state",
-        "      add 3 flops in s32[3], s32[], out s32[3]",
+        "      add 3 flops in int32[3], int32[], out int32[3]",
     ]
+    # Without compute_flops no FLOPs are counted.
+    plain = ji.format_module(ji.make_model_info(F.apply)(PARAMS, STATE, None, X))
+    assert plain.splitlines()[:5] == [
+        "apply_fn", "  net 32 params 3 state", "    counter 3 state",
+        "      add in int32[3], int32[], out int32[3]", "    hidden 20 params"]
 
 
 def test_compute_flops_name_and_module_info_options():
@@ -147,13 +157,20 @@ def test_scan_conv_and_custom_vjp_flops():
         return square(ys)
 
     x, k = jnp.ones([7, 5, 5, 3]), jnp.ones([3, 3, 3, 4])
-    info = ji.make_model_info(f)(x, k)
-    conv, zeros, scan, mul = info.expressions
+    info = ji.make_model_info(f, compute_flops=ji.estimate_flops)(x, k)
+    # The zero-filled carry costs nothing; the call of square is kept as it costs.
+    conv, zeros, scan, custom_vjp = info.expressions
     assert zeros.primitive == "broadcast_in_dim" and zeros.flops == 0
     assert conv.primitive == "conv_general_dilated"
     assert conv.flops == 2 * (7 * 3 * 3 * 4) * (3 * 3 * 3)
+    # The scan costs its body's FLOPs (add and tanh) times its length; its
+    # submodule shows one run of the body.
     assert scan.primitive == "scan" and scan.flops == 7 * 2 * (3 * 3 * 4)
-    assert mul.primitive == "mul" and mul.flops == 3 * 3 * 4  # custom_vjp opened up
+    assert scan.submodule.name == "scan length=7 unroll=1"
+    assert scan.submodule.flops == 2 * (3 * 3 * 4)
+    assert custom_vjp.submodule.name == "custom_vjp"
+    [mul] = custom_vjp.submodule.expressions
+    assert mul.primitive == "mul" and mul.flops == custom_vjp.flops == 3 * 3 * 4
 
 
 def test_bad_argument():
@@ -164,7 +181,8 @@ def test_bad_argument():
 def test_html_tree(info):
     fragment = ji.as_html(info, min_flop=0)
     assert fragment.startswith("<li class='hk-module'>")
-    assert fragment.count("<li class='hk-module") == 7  # apply_fn net counter hidden relu out <lambda>
+    # apply_fn net counter hidden custom_jvp relu out <lambda>
+    assert fragment.count("<li class='hk-module") == 8
     assert "<span class='hk-name'>hidden</span><span class='hk-flops'>140 flops</span>" in fragment
     assert "<td>./w</td><td>f32[3,5]</td>" in fragment  # the parameter tooltip
     assert fragment.count("hk-primitive'>dot_general<") == 2
@@ -185,7 +203,7 @@ def test_summary_numbers_are_exact_for_a_bigger_model():
     tf = hk.transform(f)
     x = jax.ShapeDtypeStruct((8, 784), jnp.float32)
     params = jax.eval_shape(tf.init, jax.random.PRNGKey(0), x)
-    info = ji.make_model_info(tf.apply)(params, None, x)
+    info = ji.make_model_info(tf.apply, compute_flops=ji.estimate_flops)(params, None, x)
     dense = _sub(info, "dense")
     assert dense.total_param_size == hk.data_structures.tree_size(params) == 784 * 300 + 300
     assert dense.expressions[0].flops == 2 * 8 * 784 * 300

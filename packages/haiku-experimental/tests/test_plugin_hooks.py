@@ -87,14 +87,15 @@ def test_plugin_flop_estimator_replaces_the_default(registered):
         [counter] = [e.submodule for e in info.expressions if e.submodule is not None]
         return [e.flops for e in counter.expressions if e.primitive == "exp"]
 
-    assert exp_flops(ji.make_model_info(f.apply)(params, state, None, x)) == [4]
+    estimate = ji.make_model_info(f.apply, compute_flops=ji.estimate_flops)
+    assert exp_flops(estimate(params, state, None, x)) == [4]
     registered("demo_flops", haiku_experimental_flop_estimators=lambda: {
         "exp": lambda eqn: 10 * math.prod(eqn.outvars[0].aval.shape)})
-    info = ji.make_model_info(f.apply)(params, state, None, x)
-    assert exp_flops(info) == [40]
-    # An explicit compute_flops still wins over every estimator.
+    assert exp_flops(estimate(params, state, None, x)) == [40]
+    # Another compute_flops does not use the estimators; without one no FLOPs are counted.
     info = ji.make_model_info(f.apply, compute_flops=lambda eqn, e: 0)(params, state, None, x)
     assert exp_flops(info) == [0] and info.flops == 0
+    assert exp_flops(ji.make_model_info(f.apply)(params, state, None, x)) == [None]
 
 
 def test_hooks_are_specified_and_documented():
@@ -117,5 +118,6 @@ def test_an_estimator_sees_the_equation(registered):
         return 1
 
     registered("demo_seen", haiku_experimental_flop_estimators=lambda: {"dot_general": estimator})
-    ji.make_model_info(lambda a, b: a @ b)(jnp.ones([2, 3]), jnp.ones([3, 5]))
+    ji.make_model_info(lambda a, b: a @ b, compute_flops=ji.estimate_flops)(
+        jnp.ones([2, 3]), jnp.ones([3, 5]))
     assert seen == [("dot_general", [(2, 3), (3, 5)])]

@@ -29,6 +29,7 @@ def haiku_register_exports(registry):
         ("format_module", "jaxpr_info"),
         ("Expression", "jaxpr_info"),
         ("Module", "jaxpr_info"),
+        ("estimate_flops", "flops"),
         ("as_html", "jaxpr_info_html"),
         ("as_html_page", "jaxpr_info_html"),
         ("css", "jaxpr_info_html"),

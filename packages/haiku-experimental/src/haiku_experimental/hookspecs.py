@@ -56,8 +56,9 @@ class ExperimentalHookSpecs:
     def haiku_experimental_flop_estimators(self) -> Mapping[str, Callable[[Any], int]]:
         """Adds FLOP estimators to :mod:`haiku.experimental.jaxpr_info`.
 
-        They are used by ``make_model_info`` when no ``compute_flops`` is
-        given, in place of the built-in estimate for their primitives.
+        They are used by ``hk.experimental.jaxpr_info.estimate_flops`` (pass
+        it to ``make_model_info`` as ``compute_flops``) in place of the
+        built-in estimate for their primitives.
 
         Returns:
           ``{primitive_name: estimator}``; ``estimator(eqn)`` receives a

@@ -107,7 +107,7 @@ def estimators() -> dict[str, Estimator]:
 
 
 def estimate_flops(eqn: Any, expression: Any = None) -> int:
-    """An estimate of the FLOPs ``eqn`` performs (the default ``compute_flops``).
+    """An estimate of the FLOPs ``eqn`` performs, a ``compute_flops`` for ``make_model_info``.
 
     >>> def f(x, w):
     ...   return jnp.tanh(x @ w)
