@@ -86,8 +86,9 @@ def test_skip_connections_concatenate_inputs_and_outputs():
 
 
 def test_deep_rnn_errors():
-    with pytest.raises(ValueError, match=r"deep_rnn_with_skip_connections: skip connections "
-                                         r"require every layer to be an hk.RNNCore, got "
+    with pytest.raises(ValueError, match=r"^skip_connections requires for all layers to be "
+                                         r"`hk.RNNCore`s\. Layers is: \[LSTM\(.*\] "
+                                         r"\(deep_rnn_with_skip_connections: "
                                          r"<PjitFunction of <function tanh"):
         hk.transform(lambda: hk.deep_rnn_with_skip_connections([hk.LSTM(2), jnp.tanh])).apply(
             {}, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import haiku as hk
 import jax
 import jax.numpy as jnp
@@ -109,3 +111,27 @@ def test_reset_core_signal_message_starts_with_dm_haikus_wording():
         match=r"^should_reset signal shape \(2, 1\) is not compatible with state shape \(2, 3\)",
     ):
         hk.transform(f).apply({}, None)
+
+
+@pytest.mark.parametrize(("core", "name"), [(hk.LSTM, "LSTM"), (hk.GRU, "GRU")])
+@pytest.mark.parametrize("shape", [(), (1, 1, 3)])
+def test_cells_reject_inputs_of_other_ranks_in_dm_haikus_words(core, name, shape):
+    def f():
+        cell = core(4)
+        state = cell.initial_state(None)
+        if shape:
+            state = jax.tree.map(lambda s: s[None, None], state)
+        return cell(jnp.zeros(shape), state)
+
+    with pytest.raises(ValueError, match=rf"^{name} input must be rank-1 or rank-2\. "
+                                         rf"{name.lower()}: .*got shape {re.escape(str(shape))}\."):
+        hk.transform(f).init(jax.random.PRNGKey(0))
+
+
+def test_skip_connections_need_rnn_cores_in_dm_haikus_words():
+    def f():
+        hk.deep_rnn_with_skip_connections([hk.LSTM(2), jax.nn.relu])
+
+    with pytest.raises(ValueError, match=r"^skip_connections requires for all layers to be "
+                                         r"`hk\.RNNCore`s\. Layers is: "):
+        hk.transform(f).init(None)

@@ -34,8 +34,9 @@ class _DeepRNN(RNNCore):
             for layer in self.layers:
                 if not isinstance(layer, RNNCore):
                     raise ValueError(
-                        "deep_rnn_with_skip_connections: skip connections require every layer "
-                        f"to be an hk.RNNCore, got {layer!r} in layers={list(self.layers)!r}."
+                        "skip_connections requires for all layers to be `hk.RNNCore`s. "
+                        f"Layers is: {list(self.layers)!r} (deep_rnn_with_skip_connections: "
+                        f"{layer!r} is not an hk.RNNCore)."
                     )
 
     def _num_cores(self) -> int:

@@ -71,8 +71,8 @@ class GRU(RNNCore):
         """Runs one step: returns ``(h_t, h_t)``."""
         if jnp.ndim(inputs) not in (1, 2):
             raise ValueError(
-                f"{self.module_name}: inputs must be rank 1 or 2 ([features] or "
-                f"[batch, features]), got shape {jnp.shape(inputs)}."
+                f"GRU input must be rank-1 or rank-2. {self.module_name}: inputs must be "
+                f"[features] or [batch, features], got shape {jnp.shape(inputs)}."
             )
         hidden_size = self.hidden_size
         expected = (*jnp.shape(inputs)[:-1], hidden_size)

@@ -88,8 +88,8 @@ class LSTM(RNNCore):
         hidden = prev_state.hidden
         if jnp.ndim(inputs) not in (1, 2):
             raise ValueError(
-                f"{self.module_name}: inputs must be rank 1 or 2 ([features] or "
-                f"[batch, features]), got shape {jnp.shape(inputs)}."
+                f"LSTM input must be rank-1 or rank-2. {self.module_name}: inputs must be "
+                f"[features] or [batch, features], got shape {jnp.shape(inputs)}."
             )
         expected = (*jnp.shape(inputs)[:-1], self.hidden_size)
         if jnp.shape(hidden) != expected or jnp.shape(prev_state.cell) != expected:
