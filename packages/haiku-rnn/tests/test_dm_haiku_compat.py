@@ -135,3 +135,10 @@ def test_skip_connections_need_rnn_cores_in_dm_haikus_words():
     with pytest.raises(ValueError, match=r"^skip_connections requires for all layers to be "
                                          r"`hk\.RNNCore`s\. Layers is: "):
         hk.transform(f).init(None)
+
+
+@pytest.mark.parametrize("axis", [1, -2])
+def test_expand_apply_axis_error_in_dm_haikus_words(axis):
+    with pytest.raises(ValueError, match=rf"^expand_apply currently only supports axis=0 or "
+                                         rf"axis=-1, got axis={axis}\."):
+        hk.expand_apply(lambda x: x, axis=axis)

@@ -181,5 +181,5 @@ def test_expand_apply():
     assert calls[-1] == ((2, 3, 1), (2, 3, 1))
     np.testing.assert_array_equal(out["n"], x.sum(axis=0, keepdims=True))
     assert hk.expand_apply(f).__name__ == "f"
-    with pytest.raises(ValueError, match="expand_apply: axis must be 0 or -1, got 1"):
+    with pytest.raises(ValueError, match=r"^expand_apply currently only supports axis=0 or axis=-1, got axis=1\."):
         hk.expand_apply(f, axis=1)

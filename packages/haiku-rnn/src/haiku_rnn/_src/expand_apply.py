@@ -32,7 +32,9 @@ def expand_apply(f: Callable[..., Any], axis: int = 0) -> Callable[..., Any]:
       ``f``, wrapped as described above.
     """
     if axis not in (0, -1):
-        raise ValueError(f"expand_apply: axis must be 0 or -1, got {axis!r}.")
+        raise ValueError(
+            f"expand_apply currently only supports axis=0 or axis=-1, got axis={axis!r}."
+        )
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
