@@ -1,10 +1,11 @@
-"""hk.experimental.jaxpr_info prints dm-haiku 0.0.17's text format, line for line."""
+"""dm-haiku 0.0.17 behaviours: jaxpr_info's text format line for line, tabulate's and ArraySpec's errors."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import haiku as hk
 from haiku.experimental import jaxpr_info as ji
@@ -141,3 +142,21 @@ def test_expressions_name_variables_per_jaxpr():
     [add] = call.submodule.expressions
     assert (add.invars, add.outvars) == ("a Literal(1.0)", "b")
     assert add.params == {} and mul.name_stack == []
+
+
+def test_tabulate_string_columns_and_filters_raise_dm_haikus_value_error():
+    f = hk.transform(lambda x: hk.Linear(2)(x))
+    x = jnp.ones([1, 3])
+    with pytest.raises(ValueError, match=r"^Invalid column\(s\) \['m', 'o', 'd', 'u', 'l', 'e'\], "
+                                         r"valid columns \['module', .*did you mean \('module',\)"):
+        hk.experimental.tabulate(f, columns="module")(x)
+    with pytest.raises(ValueError, match=r"^Invalid filter\(s\) \['h', 'a', 's', '_', 'p', "
+                                         r".*valid filters \['has_output', 'has_params'\]"):
+        hk.experimental.tabulate(f, filters="has_params")(x)
+    with pytest.raises(ValueError, match=r"^Invalid column\(s\) \['nope'\], valid columns \["):
+        hk.experimental.tabulate(f, columns=("module", "nope"))(x)
+
+
+def test_array_spec_shape_of_non_integers_is_a_type_error():
+    with pytest.raises(TypeError, match=r"^ArraySpec: shape must be a sequence of ints, got 'ab'"):
+        hk.experimental.ArraySpec("ab", jnp.float32)

@@ -130,7 +130,7 @@ def test_invalid_columns_and_filters():
         hk.experimental.tabulate(f, columns=("module", "bogus"))
     with pytest.raises(ValueError, match=r"Invalid filter\(s\) \['nope'\], valid filters"):
         hk.experimental.tabulate(f, filters=("nope",))
-    with pytest.raises(TypeError, match="did you mean \\('module',\\)"):
+    with pytest.raises(ValueError, match="did you mean \\('module',\\)"):
         hk.experimental.tabulate(f, columns="module")
     with pytest.raises(TypeError, match="multi_transform"):
         hk.experimental.eval_summary(hk.multi_transform(lambda: ((), ())))

@@ -71,7 +71,7 @@ class ArraySpec:
     def __post_init__(self) -> None:
         try:
             shape = tuple(int(d) for d in self.shape)
-        except TypeError as e:
+        except (TypeError, ValueError) as e:
             raise TypeError(
                 f"ArraySpec: shape must be a sequence of ints, got {self.shape!r}"
             ) from e

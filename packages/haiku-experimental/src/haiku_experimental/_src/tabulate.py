@@ -133,12 +133,13 @@ def available_columns() -> dict[str, Column]:
 
 
 def _check(kind: str, requested: Sequence[str], valid: Sequence[str]) -> None:
-    if isinstance(requested, str):
-        raise TypeError(
-            f"tabulate: {kind}s must be a sequence of names, got the string {requested!r}; "
-            f"did you mean ({requested!r},)?"
-        )
     invalid = [c for c in requested if c not in valid]
+    if isinstance(requested, str):  # Its characters are not names.
+        raise ValueError(
+            f"Invalid {kind}(s) {invalid}, valid {kind}s {list(valid)} (tabulate: {kind}s "
+            f"must be a sequence of names, got the string {requested!r}; did you mean "
+            f"({requested!r},)?)"
+        )
     if invalid:
         raise ValueError(f"Invalid {kind}(s) {invalid}, valid {kind}s {list(valid)}")
 
