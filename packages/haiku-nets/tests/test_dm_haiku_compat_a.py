@@ -328,3 +328,12 @@ def test_resnet_group_lengths_message(argument):
     kwargs = {"blocks_per_group": [1, 1, 1, 1], argument: [1, 2]}
     with pytest.raises(ValueError, match=rf"^`{argument}` must be of length 4 not 2 \(res_net: "):
         init(lambda: hk.nets.ResNet(num_classes=10, **kwargs))
+
+
+@pytest.mark.parametrize("module", [hk.EMAParamsTree, hk.SNParamsTree])
+@pytest.mark.parametrize("tree,kind", [([jnp.ones(2)], "list"), ({"w": jnp.ones(2)}, "ArrayImpl"),
+                                       ({"linear": None}, "NoneType")])
+def test_params_tree_wrappers_reject_what_is_not_a_params_tree(module, tree, kind):
+    with pytest.raises(AttributeError, match=rf"^'{kind}' object has no attribute 'items' "
+                                             r"\(.*: expected a params tree"):
+        init(lambda: module(0.9)(tree))

@@ -315,9 +315,12 @@ def test_tree_jit():
 
 
 def test_tree_rejects_what_is_not_a_params_tree():
-    with pytest.raises(TypeError, match=r"ema_params_tree: expected a params tree.*got list"):
+    with pytest.raises(AttributeError, match=r"^'list' object has no attribute 'items' "
+                                             r"\(ema_params_tree: expected a params tree.*got "
+                                             r"PyTreeDef\(\[\*\]\)"):
         TREE.init(None, [jnp.ones(2)], decay=0.5)
-    with pytest.raises(TypeError, match=r"ema_params_tree: expected a params tree"):
+    with pytest.raises(AttributeError, match=r"^'list' object has no attribute 'items' "
+                                             r"\(ema_params_tree: expected a params tree"):
         TREE.init(None, {"a": [jnp.ones(2)]}, decay=0.5)
     with pytest.raises(ValueError, match="not a valid module name"):
         TREE.init(None, {"a-b": {"w": jnp.ones(2)}}, decay=0.5)

@@ -202,13 +202,18 @@ def map_params_tree(
     string matches nothing here) are returned unchanged. The result is a plain
     ``dict`` of ``dict`` in the order of ``tree``. ``tilde`` replaces ``~`` in
     the leaf module names (see :func:`tree_module_name`).
+
+    Raises:
+      AttributeError: If ``tree`` or one of its values is not a mapping.
     """
-    if not isinstance(tree, Mapping) or not all(
-            isinstance(v, Mapping) for v in tree.values()):
-        raise TypeError(
-            f"{owner}: expected a params tree, a mapping from module names to "
-            f"mappings from parameter names to arrays, got {type(tree).__name__}: "
-            f"{jax.tree_util.tree_structure(tree)}.")
+    not_mappings = [tree] if not isinstance(tree, Mapping) else [
+        v for v in tree.values() if not isinstance(v, Mapping)]
+    if not_mappings:
+        # AttributeError, as dm-haiku's ``.items()`` on the offending value.
+        raise AttributeError(
+            f"'{type(not_mappings[0]).__name__}' object has no attribute 'items' ({owner}: expected a "
+            "params tree, a mapping from module names to mappings from parameter names to "
+            f"arrays, got {jax.tree_util.tree_structure(tree)}.)")
     pattern = re.compile(ignore_regex) if ignore_regex else None
     out: dict[str, dict[str, Any]] = {}
     for module_name, bundle in tree.items():
