@@ -363,3 +363,72 @@ def test_name_scope_bad_names():
 def test_name_scope_is_not_a_module():
     scope_type = run(lambda: type(hk.name_scope("foo")))
     assert not issubclass(scope_type, hk.Module)
+
+
+# Parameter, state and module errors: dm-haiku's wording first.
+
+
+def test_parameter_errors():
+    def mismatched():
+        hk.get_parameter("w", (3,), init=lambda shape, dtype: jnp.zeros([2]))
+
+    with pytest.raises(
+        ValueError,
+        match=r"^'~/w' with retrieved shape \(2,\) does not match shape=\(3,\) "
+        r"dtype=<class 'jax.numpy.float32'>",
+    ):
+        hk.transform(mismatched).init(None)
+    with pytest.raises(ValueError, match=r"^Initializer must be specified\. '~/w'"):
+        hk.transform(lambda: hk.get_parameter("w", [])).init(None)
+    f = hk.transform(lambda: hk.get_parameter("w", [], init=jnp.zeros))
+    with pytest.raises(
+        ValueError,
+        match=r"^Unable to retrieve parameter 'w' for module '~' All parameters must be "
+        r"created as part of `init`\.",
+    ):
+        f.apply({}, None)
+
+
+def test_state_errors():
+    f = hk.transform_with_state(lambda: hk.get_state("s"))
+    with pytest.raises(ValueError, match=r"^No value for 's' in '~', perhaps set an init function\?"):
+        f.init(None)
+    f = hk.transform_with_state(lambda: hk.get_state("s", init=jnp.zeros))
+    with pytest.raises(ValueError, match=r"^Must provide shape and dtype to initialize 's' in '~'\."):
+        f.init(None)
+    # Nothing was created by the failed calls.
+    ok = hk.transform_with_state(lambda: hk.get_state("s", [], init=jnp.ones))
+    assert ok.init(None) == ({}, {"~": {"s": 1.0}})
+
+
+def test_module_construction_errors():
+    with pytest.raises(ValueError, match=r"^All `hk.Module`s must be initialized inside an `hk.transform`\."):
+        hk.Module()
+
+    class NoSuper(hk.Module):
+        def __init__(self):
+            pass
+
+    class EarlyParam(hk.Module):
+        def __init__(self):
+            hk.get_parameter("w", [], init=jnp.zeros)
+            super().__init__()
+
+    msg = (
+        r"^Constructing an hk.Module without calling the super constructor is not supported\. "
+        r"Add the following as the first line in your __init__ method:\n\n"
+        r"super\(NoSuper, self\).__init__\(\)"
+    )
+    with pytest.raises(ValueError, match=msg):
+        hk.transform(NoSuper).init(None)
+    with pytest.raises(
+        ValueError,
+        match=r"^The super constructor must be called before you create parameters or submodules",
+    ):
+        hk.transform(EarlyParam).init(None)
+    module = []
+    hk.transform(lambda: module.append(hk.Module())).init(None)
+    with pytest.raises(
+        ValueError, match=r"^`module.params_dict\(\)` must be used as part of an `hk.transform`"
+    ):
+        module[0].params_dict()

@@ -223,10 +223,9 @@ def _bundle_name(frame: Frame, caller: str) -> str:
         return module.module_name
     except AttributeError:
         raise ValueError(
-            f"`{caller}` was called in the constructor of "
-            f"{type(module).__name__} before `super().__init__()`: the super "
-            "constructor must be called before you create parameters or "
-            "submodules."
+            "The super constructor must be called before you create parameters or "
+            f"submodules (`{caller}` was called in the constructor of "
+            f"{type(module).__name__} before `super().__init__()`)."
         ) from None
 
 
@@ -286,14 +285,16 @@ def _param_init(init: Callable[..., Any] | None) -> Callable[..., Any] | None:
     return init if override is None else override
 
 
-def _check_shape(full_name: str, value: Any, shape: tuple[int, ...], dtype: Any) -> None:
+def _check_shape(full_name: str, value: Any, shape: Sequence[int], dtype: Any) -> None:
+    """Raises unless ``value`` has ``shape`` (the shape as requested, printed as given)."""
     if value is DO_NOT_STORE:
         return
     value_shape = getattr(value, "shape", None)
-    if value_shape is not None and tuple(value_shape) != shape:
+    if value_shape is not None and tuple(value_shape) != tuple(shape):
         raise ValueError(
-            f"'{full_name}' with retrieved shape {tuple(value_shape)} does not match "
-            f"shape={list(shape)} dtype={dtype}"
+            f"{full_name!r} with retrieved shape {tuple(value_shape)!r} does not match "
+            f"shape={shape!r} dtype={dtype!r}: the stored value and the requested "
+            "shape differ (check the module's size arguments, or the params given)."
         )
 
 
@@ -349,6 +350,7 @@ def get_parameter(
     if config.get_config().check_jax_usage:
         jax_usage.check("hk.get_parameter")
     bundle_name = _bundle_name(frame, "hk.get_parameter")
+    requested = shape
     shape = _checked_shape("hk.get_parameter", bundle_name, name, shape)
     bundle = frame.params.get(bundle_name)
     value = bundle.get(name, _MISSING) if bundle is not None else _MISSING
@@ -358,9 +360,9 @@ def get_parameter(
         init = _param_init(init)
         if frame.params_frozen:
             missing = ValueError(
-                f"Unable to retrieve parameter {name!r} for module {bundle_name!r}: "
-                "all parameters must be created as part of `init` (the params "
-                f"given to `apply` have no '{full_name}')."
+                f"Unable to retrieve parameter {name!r} for module {bundle_name!r} "
+                "All parameters must be created as part of `init`. (The params "
+                f"given to `apply` have no '{full_name}'.)"
             )
             if init is None or not any(params for _, params, _ in frame.creators):
                 raise missing
@@ -371,17 +373,20 @@ def get_parameter(
             if value is not DO_NOT_STORE:
                 raise missing
         elif init is None:
-            raise ValueError(f"Initializer must be specified for new parameter '{full_name}'.")
+            raise ValueError(
+                f"Initializer must be specified. '{full_name}' is a new parameter: pass "
+                "`init=` to hk.get_parameter."
+            )
         elif frame.creators:
             context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
             value = interceptor_chains.run_creators(frame, True, context, shape, dtype, init)
         else:
             value = init(shape, dtype)
-        _check_shape(full_name, value, shape, dtype)
+        _check_shape(full_name, value, requested, dtype)
         if value is not DO_NOT_STORE and not frame.params_frozen:
             frame.params.setdefault(bundle_name, {})[name] = value
     else:
-        _check_shape(f"{bundle_name}/{name}", value, shape, dtype)
+        _check_shape(f"{bundle_name}/{name}", value, requested, dtype)
     if frame.getters:
         if context is None:
             context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
@@ -445,18 +450,24 @@ def get_state(
         full_name = f"{bundle_name}/{name}"
         if init is None:
             raise ValueError(
-                f"No value for state '{full_name}' exists yet: pass `init` "
-                "(and `shape`) to create it."
+                f"No value for {name!r} in {bundle_name!r}, perhaps set an init "
+                f"function? State '{full_name}' does not exist yet: pass `init` (and "
+                "`shape`) to create it."
             )
-        if shape is None:
-            raise ValueError(f"`shape` must be given to create state '{full_name}'.")
+        if shape is None or dtype is None:
+            raise ValueError(
+                f"Must provide shape and dtype to initialize {name!r} in "
+                f"{bundle_name!r}. State '{full_name}' is created on first use: pass "
+                "`shape` (and `dtype`) with `init`."
+            )
+        requested = shape
         shape = _checked_shape("hk.get_state", bundle_name, name, shape)
         if any(state for _, _, state in frame.creators):
             context = interceptor_chains.getter_context(frame, _current_module(frame), bundle_name, name, shape, dtype, init)
             value = interceptor_chains.run_creators(frame, False, context, shape, dtype, init)
         else:
             value = init(shape, dtype)
-        _check_shape(full_name, value, shape, dtype)
+        _check_shape(full_name, value, requested, dtype)
         if value is not DO_NOT_STORE:
             frame.state.setdefault(bundle_name, {})[name] = StatePair(value, value)
     else:

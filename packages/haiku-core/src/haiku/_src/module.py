@@ -86,9 +86,9 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
             parent_name = parent.module.module_name
         except AttributeError:
             raise ValueError(
-                f"A module was created in the constructor of {type(parent.module).__name__} "
-                "before `super().__init__()`: the super constructor must be called before "
-                "you create parameters or submodules."
+                "The super constructor must be called before you create parameters or "
+                f"submodules (a module was created in the constructor of "
+                f"{type(parent.module).__name__} before `super().__init__()`)."
             ) from None
         name = f"{parent_name}/{name}"
     numbered = _NUMBERED.match(name)
@@ -262,8 +262,8 @@ class ModuleMetaclass(abc.ABCMeta):
         frames = base._FRAMES.get()
         if not frames:
             raise ValueError(
-                f"All `hk.Module`s must be initialized inside an `hk.transform` "
-                f"(tried to construct {cls.__name__})."
+                "All `hk.Module`s must be initialized inside an `hk.transform`. "
+                f"(tried to construct {cls.__name__})"
             )
         frame = frames[-1]
         module = cls.__new__(cls)  # type: ignore[call-arg, arg-type]
@@ -283,9 +283,10 @@ class ModuleMetaclass(abc.ABCMeta):
             frame.pop_module()
         if "module_name" not in module.__dict__:
             raise ValueError(
-                f"Constructing an hk.Module without calling the super constructor is "
-                f"not supported: add `super().__init__(name=name)` as the first line "
-                f"of {cls.__name__}.__init__."
+                "Constructing an hk.Module without calling the super constructor is "
+                "not supported. Add the following as the first line in your __init__ "
+                f"method:\n\nsuper({cls.__name__}, self).__init__()\n\n(or "
+                f"`super().__init__(name=name)`, in {cls.__name__}.__init__)."
             )
         if getattr(cls, "AUTO_REPR", True) and config.get_config().module_auto_repr:
             module.__dict__["_hk_repr_args"] = (args, kwargs)
@@ -368,12 +369,12 @@ class Module(metaclass=ModuleMetaclass):
         >>> foo.params_dict()
         {'foo/w': Array(1., dtype=float32)}
         """
-        frame = base.current_frame("Module.params_dict")
+        frame = base.current_frame("module.params_dict()")
         return _flatten_owned(self.module_name, frame.params)
 
     def state_dict(self) -> dict[str, jax.Array]:
         """The current state of this module and its submodules, by full name."""
-        frame = base.current_frame("Module.state_dict")
+        frame = base.current_frame("module.state_dict()")
         state = {m: {k: pair.current for k, pair in b.items()} for m, b in frame.state.items()}
         return _flatten_owned(self.module_name, state)
 

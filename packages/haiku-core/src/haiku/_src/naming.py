@@ -33,7 +33,10 @@ class NameScope:
         parts = [name] if isinstance(name, ForcedName) else name.split("/")
         if not isinstance(name, ForcedName):
             for part in parts:
-                check_name(part, what=f"name scope component of {name!r}")
+                try:
+                    check_name(part)
+                except ValueError as e:
+                    raise ValueError(f"{e}, in name scope {name!r}.") from None
         depth = len(frame.module_stack)
         try:
             for part in parts:
