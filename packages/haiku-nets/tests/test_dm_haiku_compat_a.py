@@ -337,3 +337,11 @@ def test_params_tree_wrappers_reject_what_is_not_a_params_tree(module, tree, kin
     with pytest.raises(AttributeError, match=rf"^'{kind}' object has no attribute 'items' "
                                              r"\(.*: expected a params tree"):
         init(lambda: module(0.9)(tree))
+
+
+@pytest.mark.parametrize("as_input,error", [(jnp.asarray, TypeError), (np.asarray, ValueError)])
+def test_reshape_incompatible_size_error_type_follows_the_input(as_input, error):
+    # dm-haiku's jnp.reshape raises TypeError; a NumPy input is reshaped by NumPy: ValueError.
+    with pytest.raises(error, match=r"^reshape: cannot reshape the trailing axes \(2, 3\) "
+                                    r"\(size 6\) of the input of shape \(1, 2, 3\) to \(4,\)"):
+        init(lambda x: hk.Reshape([4])(x), as_input(np.ones([1, 2, 3], np.float32)))

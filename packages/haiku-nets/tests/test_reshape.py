@@ -114,4 +114,4 @@ def test_bad_output_shape(output_shape, error, match):
 def test_incompatible_sizes(output_shape):
     with pytest.raises(TypeError, match=r"reshape: cannot reshape the trailing axes \(2, 3, 4, 5\) "
                                         r"\(size 120\) of the input of shape \(1, 2, 3, 4, 5\)"):
-        apply(lambda: hk.Reshape(output_shape), X)
+        apply(lambda: hk.Reshape(output_shape), jnp.asarray(X))  # NumPy's: ValueError

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import haiku as hk
 import jax
+import numpy as np
 
 __all__ = ["Flatten", "Reshape"]
 
@@ -96,7 +97,13 @@ class Reshape(hk.Module):
         self.preserve_dims = preserve_dims
 
     def __call__(self, inputs: jax.Array) -> jax.Array:
-        """Reshapes ``inputs`` (a NumPy input stays a NumPy array)."""
+        """Reshapes ``inputs`` (a NumPy input stays a NumPy array).
+
+        Raises:
+          TypeError: If the trailing axes cannot be reshaped to
+            ``output_shape`` (``ValueError`` for a NumPy input, which NumPy
+            reshapes: the errors of ``jnp.reshape`` and ``np.reshape``).
+        """
         shape = tuple(inputs.shape)
         if len(shape) <= self.preserve_dims:
             return inputs
@@ -108,7 +115,8 @@ class Reshape(hk.Module):
         if -1 in new_shape and known != 0 and size % known == 0:
             new_shape = tuple(size // known if d == -1 else d for d in new_shape)
         if math.prod(new_shape) != size or -1 in new_shape:
-            raise TypeError(
+            error = ValueError if isinstance(inputs, np.ndarray) else TypeError
+            raise error(
                 f"{self.module_name}: cannot reshape the trailing axes {trailing} (size "
                 f"{size}) of the input of shape {shape} to {self.output_shape} "
                 f"(preserve_dims={self.preserve_dims}).")
