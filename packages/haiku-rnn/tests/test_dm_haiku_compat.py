@@ -142,3 +142,18 @@ def test_expand_apply_axis_error_in_dm_haikus_words(axis):
     with pytest.raises(ValueError, match=rf"^expand_apply currently only supports axis=0 or "
                                          rf"axis=-1, got axis={axis}\."):
         hk.expand_apply(lambda x: x, axis=axis)
+
+
+@pytest.mark.parametrize(("unroll", "reverse"), [
+    (hk.dynamic_unroll, False), (hk.dynamic_unroll, True), (hk.static_unroll, False)])
+def test_unrolls_of_plain_functions_run_outside_a_transform(unroll, reverse):
+    def core(x, s):
+        return x + s, s + 1
+
+    kwargs = {"reverse": True} if reverse else {}
+    outs, state = unroll(core, jnp.arange(5) * 10, 0, **kwargs)
+    steps = np.arange(5)[::-1] if reverse else np.arange(5)
+    want = np.empty(5, int)
+    want[steps] = steps * 10 + np.arange(5)  # step k sees state k
+    np.testing.assert_array_equal(outs, want)
+    assert int(state) == 5

@@ -41,6 +41,15 @@ def _check_batch_major(caller: str, input_sequence: Any) -> None:
         )
 
 
+def _inside_transform() -> bool:
+    """Whether this runs inside a Haiku transform (``hk.running_init`` says so by raising)."""
+    try:
+        hk.running_init()
+    except ValueError:
+        return False
+    return True
+
+
 def dynamic_unroll(
     core: Any,
     input_sequence: Any,
@@ -53,9 +62,10 @@ def dynamic_unroll(
     """Performs a dynamic unroll of an RNN.
 
     Calls ``core`` on each step of ``input_sequence``, carrying the state
-    through, inside one :func:`hk.scan` loop: the traced program holds the
-    step once, whatever the number of steps (see :func:`static_unroll` for
-    the unrolled form).
+    through, inside one :func:`hk.scan` loop (:func:`jax.lax.scan` outside a
+    transform, for cores that are plain functions): the traced program holds
+    the step once, whatever the number of steps (see :func:`static_unroll`
+    for the unrolled form).
 
     >>> core = hk.LSTM(hidden_size=3)
     >>> xs = jnp.ones([5, 2, 4])  # [T, B, F]
@@ -104,7 +114,8 @@ def dynamic_unroll(
             return next_state, (outputs, next_state)
         return next_state, outputs
 
-    final_state, stacked = hk.scan(
+    scan = hk.scan if _inside_transform() else jax.lax.scan
+    final_state, stacked = scan(
         step, initial_state, input_sequence, reverse=reverse, unroll=unroll
     )
     if return_all_states:
