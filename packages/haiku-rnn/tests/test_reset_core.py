@@ -60,7 +60,8 @@ def test_resets_per_state_entry():
 
 def test_incompatible_should_reset_shape():
     with pytest.raises(ValueError, match=r"^should_reset signal shape \(3, 2\) is not "
-                                         r"compatible with state shape \(3, 3, 2\) \(reset_core: "):
+                                         r"compatible with state shape \(3, 3, 2\) \(reset_core: .* of its "
+                                         r"core \(recorder\), "):
         _reset(jnp.ones([3, 2], bool))
 
 

@@ -81,10 +81,12 @@ class ResetCore(RNNCore):
         """Pads ``should_reset`` with trailing unit axes to broadcast over ``state``."""
         reset_shape, state_shape = should_reset.shape, state.shape
         if state_shape[: len(reset_shape)] != reset_shape:
+            core = getattr(self.core, "module_name", type(self.core).__name__)
             raise ValueError(
                 f"should_reset signal shape {reset_shape} is not compatible with state "
                 f"shape {state_shape} ({self.module_name}: the signal's shape must be a "
-                "prefix of every state entry's shape, e.g. [batch_size])."
+                f"prefix of the shape of every entry of the state of its core ({core}), "
+                "e.g. [batch_size])."
             )
         return jnp.reshape(should_reset, reset_shape + (1,) * (state.ndim - should_reset.ndim))
 
