@@ -432,3 +432,58 @@ def test_module_construction_errors():
         ValueError, match=r"^`module.params_dict\(\)` must be used as part of an `hk.transform`"
     ):
         module[0].params_dict()
+
+
+# hk.lift and friends.
+
+
+class Scale(hk.Module):
+    def __call__(self, x):
+        return x * hk.get_parameter("s", [], init=jnp.ones)
+
+
+def test_transparent_lift_rejects_closed_over_modules():
+    def fn(x):
+        outer = Scale(name="outer")
+
+        def inner(x):
+            return Scale(name="inner")(outer(x))
+
+        return hk.transparent_lift(hk.transform(inner).init)(None, x)
+
+    with pytest.raises(
+        ValueError, match=r"^You can't functionally close over a module .*transparent_lift"
+    ) as e:
+        hk.transform(fn).init(None, 1.0)
+    assert "The module you closed over is called 'outer'" in str(e.value)
+
+    def fine(x):  # Modules made inside the lifted function are fine.
+        return hk.transparent_lift(hk.transform(lambda x: Scale()(x)).init)(None, x)
+
+    assert hk.transform(fine).init(None, 1.0) == {"scale": {"s": 1.0}}
+
+
+def test_updater_used_in_another_transform():
+    def f():
+        g = hk.transform_with_state(lambda: None)
+        _, updater = hk.lift_with_state(g.init)
+        with pytest.raises(ValueError, match="^State updater must be used within the same call"):
+            hk.transform_with_state(lambda: updater.update({})).init(None)
+        updater.ignore_update()  # The failed use did not count.
+
+    hk.transform_with_state(f).init(None)
+
+
+# hk.vmap and the other JAX transforms.
+
+
+def test_vmap_requires_split_rng_unless_opted_out():
+    with pytest.raises(TypeError, match="^Haiku now requires the split_rng argument"):
+        hk.vmap(lambda x: x)
+    hk.vmap.require_split_rng = False
+    try:
+        f = hk.transform(lambda x: hk.vmap(lambda _: hk.next_rng_key())(x))
+        key1, key2 = f.apply({}, jax.random.PRNGKey(0), jnp.ones(2))
+    finally:
+        hk.vmap.require_split_rng = True
+    np.testing.assert_array_equal(key1, key2)  # split_rng=False: one key, broadcast.

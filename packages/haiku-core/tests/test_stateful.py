@@ -833,10 +833,23 @@ WRAPPERS = {
 }
 
 
+# dm-haiku 0.0.17's wording for the JAX transforms (control flow keeps ours).
+OUTSIDE_MESSAGES = {
+    "grad": r"^hk\.grad\(\) should not be used outside of hk\.transform\(\)\. Use jax\.grad\(\)",
+    "value_and_grad": r"^hk\.grad\(\) should not be used outside of hk\.transform\(\)\. "
+    r".*hk\.value_and_grad",
+    "vmap": r"^`hk\.vmap` must be used as part of an `hk.transform`",
+    "remat": r"^hk\.remat\(\) should not be used outside of hk\.transform\. Use jax\.remat\(\)",
+    "eval_shape": r"^hk\.eval_shape\(\) should not be used outside of hk\.transform\(\)\. "
+    r"Use jax\.eval_shape\(\)",
+}
+
+
 @pytest.mark.parametrize("name", list(WRAPPERS))
 def test_wrappers_outside_a_transform_raise(name):
     caller = "scan" if name == "map" else name
-    with pytest.raises(ValueError, match=rf"hk\.{caller} must be used as part of an `hk.transform`"):
+    message = OUTSIDE_MESSAGES.get(name, rf"hk\.{caller} must be used as part of an `hk.transform`")
+    with pytest.raises(ValueError, match=message):
         WRAPPERS[name]()
 
 

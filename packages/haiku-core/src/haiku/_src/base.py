@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -117,6 +118,7 @@ class Frame:
         "getters",
         "setters",
         "on_exit",
+        "frame_id",
     )
 
     def __init__(
@@ -147,6 +149,8 @@ class Frame:
         self.setters: list[Callable[..., Any]] = outer.setters if outer else []
         # Checks run when the frame's block ends without an error (see lift).
         self.on_exit: list[Callable[[], None]] = []
+        # Increasing: modules remember the frame they were made in.
+        self.frame_id = next(_FRAME_IDS)
 
     @contextlib.contextmanager
     def module(self, module_state: ModuleState) -> Iterator[None]:
@@ -181,6 +185,38 @@ class Frame:
 _FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
     "haiku_frames", default=()
 )
+
+
+_FRAME_IDS = itertools.count()
+
+# The first frame id of a `hk.transparent_lift` init running: modules made in
+# earlier frames (closed over by the lifted function) may not be used in it.
+_CLOSURE_BOUNDARY: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "haiku_closure_boundary", default=None
+)
+
+
+@contextlib.contextmanager
+def closure_boundary() -> Iterator[None]:
+    """Forbids using, inside the block, modules made before it (see ``hk.transparent_lift``)."""
+    token = _CLOSURE_BOUNDARY.set(next(_FRAME_IDS))
+    try:
+        yield
+    finally:
+        _CLOSURE_BOUNDARY.reset(token)
+
+
+def check_not_closed_over(module: Any) -> None:
+    """Raises if ``module`` was made outside the running ``hk.transparent_lift`` init."""
+    boundary = _CLOSURE_BOUNDARY.get()
+    frame_id = module.__dict__.get("_hk_frame_id")
+    if boundary is not None and frame_id is not None and frame_id < boundary:
+        raise ValueError(
+            "You can't functionally close over a module which has been intitialized "
+            "outside of the function wrapped in hk.transparent_lift or hk.layer_stack.\n"
+            f"The module you closed over is called '{module.module_name}'. Create it "
+            "inside the lifted function instead."
+        )
 
 
 @contextlib.contextmanager
@@ -220,13 +256,15 @@ def _bundle_name(frame: Frame, caller: str) -> str:
         return "~"
     module = frame.module_stack[-1].module
     try:
-        return module.module_name
+        name = module.module_name
     except AttributeError:
         raise ValueError(
             "The super constructor must be called before you create parameters or "
             f"submodules (`{caller}` was called in the constructor of "
             f"{type(module).__name__} before `super().__init__()`)."
         ) from None
+    check_not_closed_over(module)
+    return name
 
 
 def _current_module(frame: Frame) -> Any:

@@ -12,6 +12,7 @@ module name (``lifted``, ``lifted_1``, ...), and method interceptors see it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -87,6 +88,7 @@ class LiftingModule(Module):
         self._init_fn = init_fn
         self._allow_reuse = allow_reuse
         self._with_state = with_state
+        self._transparent = transparent
         self.prefix = _prefix(self.module_name, transparent)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -109,8 +111,15 @@ def _run_init(
     """
     outer = interceptor_chains.lifted_prefix_name.get()
     token = interceptor_chains.lifted_prefix_name.set(((outer or "") + module.prefix) or None)
+    # As in dm-haiku, only hk.transparent_lift forbids closing over modules.
+    boundary = (
+        base.closure_boundary()
+        if module._transparent and not module._with_state
+        else contextlib.nullcontext()
+    )
     try:
-        out = module._init_fn(*args, **kwargs)
+        with boundary:
+            out = module._init_fn(*args, **kwargs)
     finally:
         interceptor_chains.lifted_prefix_name.reset(token)
     if module._with_state:
@@ -245,12 +254,18 @@ class LiftWithStateUpdater:
     def _use(self) -> Frame:
         if self._used:
             raise ValueError("State updater must only be used once.")
-        self._used = True
+        if not base.inside_transform():
+            raise ValueError(
+                "State updater must be used inside hk.transform_with_state (it was "
+                "used outside any transform)."
+            )
         frame = base.current_frame("LiftWithStateUpdater.update")
         if frame is not self._frame:
             raise ValueError(
+                "State updater must be used within the same call to init/apply: "
                 "LiftWithStateUpdater must be used inside the transform that created it."
             )
+        self._used = True
         return frame
 
     def update(self, state: State) -> None:

@@ -90,6 +90,7 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
                 f"submodules (a module was created in the constructor of "
                 f"{type(parent.module).__name__} before `super().__init__()`)."
             ) from None
+        base.check_not_closed_over(parent.module)
         name = f"{parent_name}/{name}"
     numbered = _NUMBERED.match(name)
     if numbered is not None:
@@ -351,6 +352,7 @@ class Module(metaclass=ModuleMetaclass):
             module_name = unique_and_canonical_name(self, name, frame)
         self.__dict__["module_name"] = module_name
         self.__dict__["name"] = module_name.rsplit("/", 1)[-1]
+        self.__dict__["_hk_frame_id"] = frame.frame_id  # See base.check_not_closed_over.
 
     def __post_init__(self, name: str | None = None) -> None:
         """Initializes a ``@dataclasses.dataclass`` module (see ``__init__``)."""

@@ -41,7 +41,7 @@ def _rng_sequence(caller: str) -> PRNGSequence:
     if rng is None:
         raise MissingRNGError(
             "You must pass a non-None PRNGKey to init and/or apply if you make "
-            f"use of random numbers (`{caller}` was called)."
+            f"use of random numbers. (`{caller}` was called.)"
         )
     return rng
 

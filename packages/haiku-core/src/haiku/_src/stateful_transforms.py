@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import random_keys
+from haiku._src import base, random_keys
+from haiku._src.base import Frame
 from haiku._src.state_passing import (
     StateIn,
     current_frame,
@@ -34,11 +35,34 @@ __all__ = ["eval_shape", "grad", "remat", "value_and_grad", "vmap"]
 
 T = TypeVar("T")
 
+# dm-haiku's messages for a wrapper used outside a transform.
+_OUTSIDE = {
+    "grad": "hk.grad() should not be used outside of hk.transform(). Use jax.grad() instead.",
+    "value_and_grad": (
+        "hk.grad() should not be used outside of hk.transform(). Use jax.grad() instead. "
+        "(Here hk.value_and_grad: use jax.value_and_grad.)"
+    ),
+    "remat": "hk.remat() should not be used outside of hk.transform. Use jax.remat() instead.",
+    "eval_shape": (
+        "hk.eval_shape() should not be used outside of hk.transform(). "
+        "Use jax.eval_shape() instead."
+    ),
+}
+
+
+def _frame(caller: str) -> Frame:
+    """The current frame; dm-haiku's error for ``hk.<caller>`` outside a transform."""
+    if not base.inside_transform():
+        if caller in _OUTSIDE:
+            raise ValueError(_OUTSIDE[caller])
+        base.current_frame(f"hk.{caller}")  # "`hk.vmap` must be used as part of ..."
+    return current_frame(caller)
+
 
 def _value_and_grad(caller, fun, argnums, has_aux, holomorphic):
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        frame = current_frame(caller)
+        frame = _frame(caller)
         pure = pure_function(frame, fun)
 
         def differentiated(*args: Any, **kwargs: Any):
@@ -165,7 +189,7 @@ def vmap(
     axis_name: Any = None,
     axis_size: int | None = None,
     *,
-    split_rng: bool,
+    split_rng: bool | None = None,
 ) -> Callable[..., Any]:
     """Equivalent to :func:`jax.vmap` with module parameters/state not mapped.
 
@@ -200,17 +224,28 @@ def vmap(
       axis_name: See :func:`jax.vmap`.
       axis_size: See :func:`jax.vmap`.
       split_rng: Whether Haiku random keys differ (``True``) or are the same
-        (``False``) across the mapped axis.
+        (``False``) across the mapped axis. Required, as in dm-haiku, unless
+        ``hk.vmap.require_split_rng = False`` (then it defaults to ``False``).
 
     Returns:
       See :func:`jax.vmap`.
     """
+    if split_rng is None:
+        if vmap.require_split_rng:  # type: ignore[attr-defined]
+            raise TypeError(
+                "Haiku now requires the split_rng argument to be passed to hk.vmap. If "
+                "you have code using the old API which you cannot change, you can "
+                "opt-out of this requirement by using `hk.vmap.require_split_rng = "
+                "False`. (Pass `split_rng=True` for different random keys along the "
+                "mapped axis, `split_rng=False` for the same key.)"
+            )
+        split_rng = False
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        frame = current_frame("vmap")
+        frame = _frame("vmap")
         given = state_in(frame)
         rng_axis = None
         if split_rng and given.rng is not None:
@@ -259,6 +294,9 @@ def vmap(
     return wrapper
 
 
+vmap.require_split_rng = True  # type: ignore[attr-defined]
+
+
 def _vmap_batched_message(split_rng: bool, created: list[str], written: list[str]) -> str:
     if split_rng and created:
         return (
@@ -305,7 +343,7 @@ def remat(
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        frame = current_frame("remat")
+        frame = _frame("remat")
         checkpointed = jax.checkpoint(
             # As in dm-haiku, remat is the one wrapper whose modules take names.
             pure_function(frame, fun, isolate_names=False),
@@ -340,6 +378,6 @@ def eval_shape(fun: Callable[..., T], *args: Any, **kwargs: Any) -> T:
       The shapes and dtypes of the outputs of ``fun`` as
       ``jax.ShapeDtypeStruct`` trees.
     """
-    frame = current_frame("eval_shape")
+    frame = _frame("eval_shape")
     out, _ = jax.eval_shape(pure_function(frame, fun), state_in(frame), *args, **kwargs)
     return out
