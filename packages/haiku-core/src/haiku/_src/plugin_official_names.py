@@ -133,7 +133,7 @@ _TABLE: dict[Distribution, dict[str, str]] = {
             ModuleDetails jaxpr_info
         """,
         "haiku.experimental.jaxpr_info": """
-            make_model_info as_html as_html_page css format_module js
+            make_model_info as_html as_html_page css format_module js estimate_flops
             Expression Module
         """,
     },
