@@ -113,8 +113,9 @@ def test_jit_vmap_grad():
 
 
 def test_needs_an_input_of_high_enough_rank():
-    with pytest.raises(ValueError, match=r"BatchApply requires at least one input with ndim >= 2 "
-                                         r".*\[\(3,\)\]"):
+    with pytest.raises(ValueError, match=r"^BatchApply requires at least one input with ndim >= 2\. "
+                                         r"\(BatchApply: num_dims=2; got inputs of shapes "
+                                         r"\[\(3,\)\]\.\)$"):
         hk.BatchApply(jnp.sin)(jnp.ones([3]))
     with pytest.raises(ValueError, match="BatchApply requires at least one input"):
         hk.BatchApply(jnp.sin)()

@@ -346,9 +346,13 @@ def _raises(forward, x, error, match):
 @pytest.mark.parametrize("cls", ["Conv2D", "Conv2DTranspose", "DepthwiseConv2D"])
 @pytest.mark.parametrize("shape", [(8, 3), (1, 2, 8, 8, 3)])
 def test_wrong_rank_names_module_and_shape(cls, shape):
+    kind = {"Conv2D": "ConvND", "Conv2DTranspose": "ConvNDTranspose",
+            "DepthwiseConv2D": "DepthwiseConvND"}[cls]
     _raises(lambda x: getattr(hk, cls)(4, 3, name="my_conv")(x), jnp.ones(shape), ValueError,
-            r"my_conv: a 2-D convolution with data_format 'NHWC' \(channels last\) needs an "
-            r"input of rank 4 \(batched\) or 3 \(unbatched\), got shape " + re.escape(str(shape)))
+            rf"^Input to {kind} needs to have rank in \[3, 4\], but input has shape "
+            + re.escape(str(shape)) + r"\. \(my_conv: a 2-D convolution with data_format "
+            r"'NHWC' \(channels last\) takes batched inputs of rank 4 or unbatched ones of "
+            r"rank 3\.\)$")
 
 
 @pytest.mark.parametrize("cls", ["Conv1D", "Conv1DTranspose", "DepthwiseConv1D"])
@@ -364,16 +368,19 @@ def test_channel_count_change_between_calls_is_an_error(cls):
 
 def test_group_errors():
     _raises(lambda x: hk.Conv2D(4, 3, feature_group_count=4)(x), jnp.ones([1, 5, 5, 6]),
-            ValueError, r"conv2_d: the input's 6 channels .*\(1, 5, 5, 6\).*feature_group_count=4")
+            ValueError, r"^Inputs channels 6 should be a multiple of feature_group_count 4 "
+            r"\(conv2_d: inputs of shape \(1, 5, 5, 6\)")
     _raises(lambda x: hk.Conv2D(4, 3, feature_group_count=3)(x), jnp.ones([1, 5, 5, 6]),
             ValueError, r"conv2_d: output_channels=4 .*feature_group_count=3")
 
 
 def test_mask_shape_error():
     _raises(lambda x: hk.Conv2D(4, 3, mask=jnp.ones([3, 3]))(x), jnp.ones([1, 5, 5, 2]),
-            ValueError, r"conv2_d: mask must have the shape of the weights \(3, 3, 2, 4\)")
+            ValueError, r"^Mask needs to have the same shape as weights\. Shapes are: "
+            r"\(3, 3\), \(3, 3, 2, 4\) \(conv2_d: the mask, then the weights\.\)")
     _raises(lambda x: hk.Conv2DTranspose(4, 3, mask=jnp.ones([3, 3, 2, 4]))(x),
-            jnp.ones([1, 5, 5, 2]), ValueError, r"weights \(3, 3, 4, 2\), got \(3, 3, 2, 4\)")
+            jnp.ones([1, 5, 5, 2]), ValueError, r"Shapes are: \(3, 3, 2, 4\), \(3, 3, 4, 2\) "
+            r"\(conv2_d_transpose:")
 
 
 @pytest.mark.parametrize(
@@ -382,15 +389,33 @@ def test_mask_shape_error():
         (lambda: hk.Conv2D(4, 3, padding="FOO"), ValueError, "conv2_d: padding must be"),
         (lambda: hk.Conv2D(4, 3, padding=[(1, 1)] * 3), TypeError, "conv2_d: padding must be"),
         (lambda: hk.Conv2D(4, 3, padding=[hk.pad.same] * 3), TypeError, "length 1 or 2"),
-        (lambda: hk.Conv2D(4, [3, 3, 3]), TypeError, "kernel_shape"),
-        (lambda: hk.Conv2D(4, 3, stride=(1, 2, 3)), TypeError, "stride"),
+        (lambda: hk.Conv2D(4, 3, padding=[(1, 1)] * 3), TypeError,
+         r"^Padding \[\(1, 1\), \(1, 1\), \(1, 1\)\] must be a Tuple\[int, int\] or sequence "
+         r"of length 1 or sequence of length 2\. \(conv2_d: "),
+        (lambda: hk.Conv2D(4, [3, 3, 3]), TypeError,
+         r"^kernel_shape must be a scalar or sequence of length 1 or sequence of length 2\. "
+         r"\(conv2_d: `kernel_shape` is \[3, 3, 3\]\.\)"),
+        (lambda: hk.Conv2D(4, 3, stride=(1, 2, 3)), TypeError,
+         r"^strides must be a scalar or sequence of length 1 or sequence of length 2\. "
+         r"\(conv2_d: `stride` is \(1, 2, 3\)\.\)"),
+        (lambda: hk.Conv2D(4, 3, rate=(1, 2, 3)), TypeError,
+         r"^kernel_dilation must be a scalar or sequence of length 1 or sequence of length 2\."),
+        (lambda: hk.Conv2DTranspose(4, 3, output_shape=(8, 8, 8)), TypeError,
+         r"^output_shape must be a scalar or sequence of length 1 or sequence of length 2\."),
+        (lambda: hk.DepthwiseConv2D(2, 3, rate=(1, 2, 3)), TypeError,
+         r"^rhs_dilation must be a scalar or sequence of length 1 or sequence of length 2\."),
         (lambda: hk.Conv2D(4, 3, data_format="NHCW"), ValueError,
-         "conv2_d: Unable to extract channel information from 'NHCW'"),
+         r"^Unable to extract channel information from 'NHCW'.* \(conv2_d\)$"),
         (lambda: hk.Conv2DTranspose(4, 3, padding=hk.pad.causal), TypeError,
          "pad functions are not supported by transposed"),
         (lambda: hk.Conv2DTranspose(4, 3, padding=[(1, 1), (1, 1)], output_shape=5), ValueError,
-         "with output_shape, padding must be 'SAME' or 'VALID'"),
-        (lambda: hk.ConvND(0, 4, 3), ValueError, "num_spatial_dims must be positive"),
+         r"^When specifying `output_shape`, ensure that paddding is 'VALID' or 'SAME'\. "
+         r"\(conv2_d_transpose: got padding \[\(1, 1\), \(1, 1\)\]\.\)"),
+        (lambda: hk.ConvND(0, 4, 3), ValueError,
+         r"^We only support convolution operations for `num_spatial_dims` greater than 0, "
+         r"received num_spatial_dims=0\. \(conv_nd\)"),
+        (lambda: hk.ConvNDTranspose(0, 4, 3), ValueError,
+         r"^We only support convolution operations for `num_spatial_dims` greater than 0"),
         (lambda: hk.Conv2D(4, 3, feature_group_count=0), ValueError, "feature_group_count"),
     ],
 )
@@ -402,5 +427,6 @@ def test_constructor_errors(make, error, match):
 def test_output_shape_mismatch_error():
     _raises(lambda x: hk.Conv1DTranspose(2, 3, stride=2, output_shape=20)(x), jnp.ones([1, 8, 2]),
             ValueError,
-            r"conv1_d_transpose: output_shape 20 needs a spatial input size of 10 .*input has "
-            r"size 8")
+            r"^The expected input size with the current set of input parameters is 10 which "
+            r"doesn't match the actual input size 8\. \(conv1_d_transpose: output_shape 20 "
+            r"needs a spatial input size of 10 with kernel 3, stride 2 and padding 'SAME'\.\)")

@@ -74,7 +74,7 @@ def test_zero_rate_returns_the_input():
 
 @pytest.mark.parametrize("rate", [1.0, -0.1, 1.5])
 def test_rate_out_of_range(rate):
-    with pytest.raises(ValueError, match=r"dropout: rate must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=rf"^rate must be in \[0, 1\)\. \(dropout: got {rate}\.\)$"):
         hk.dropout(jax.random.PRNGKey(0), rate, jnp.ones([3]))
 
 
@@ -84,8 +84,9 @@ def test_missing_key():
 
 
 def test_broadcast_dims_out_of_range():
-    with pytest.raises(ValueError, match=r"broadcast_dims \(3,\) has axis 3, out of range for x of "
-                                         r"shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"^Broadcast dimension does not exist\. Got dimension 3 "
+                                         r"for shape \[2, 3\]\. \(dropout: broadcast_dims \(3,\) "
+                                         r"must be axes of x\.\)$"):
         hk.dropout(jax.random.PRNGKey(0), 0.5, jnp.ones([2, 3]), broadcast_dims=(3,))
 
 
@@ -172,5 +173,5 @@ def test_fast_eval_shape_draws_no_mask_and_gives_eval_shape_types(monkeypatch, r
 
 def test_fast_eval_shape_keeps_the_argument_checks():
     f = hk.transform(lambda x: hk.dropout(hk.next_rng_key(), 1.5, x))
-    with pytest.raises(ValueError, match=r"dropout: rate must be in \[0, 1\), got 1.5"):
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)\. \(dropout: got 1.5\.\)"):
         hk.experimental.fast_eval_shape(f.apply, {}, jax.random.PRNGKey(0), jnp.ones([2]))

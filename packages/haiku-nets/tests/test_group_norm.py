@@ -143,25 +143,27 @@ def test_mixed_precision_policy():
 
 @pytest.mark.parametrize("make,shape,call,message", [
     (lambda: hk.GroupNorm(4), (2, 3, 4, 6), (),
-     r"group_norm: The number of channels must be divisible by the number of groups, was "
-     r"channels=6, groups=4 \(input shape \(2, 3, 4, 6\), data_format='channels_last'\)"),
+     r"^The number of channels must be divisible by the number of groups, was "
+     r"channels=6, groups=4 \(group_norm: input shape \(2, 3, 4, 6\), "
+     r"data_format='channels_last'\.\)"),
     (lambda: hk.GroupNorm(2, data_format="channels_first"), (2, 3, 4, 6), (),
-     r"channels=3, groups=2 \(input shape \(2, 3, 4, 6\), data_format='channels_first'\)"),
+     r"channels=3, groups=2 \(group_norm: input shape \(2, 3, 4, 6\), "
+     r"data_format='channels_first'\.\)"),
     (lambda: hk.GroupNorm(0), (2, 3, 4, 6), (), "channels=6, groups=0"),
     (lambda: hk.GroupNorm(2, data_format="CHWN"), (2, 3, 4, 6), (),
      "Unable to extract channel information from 'CHWN'"),
     (lambda: hk.GroupNorm(2, axis="a"), (2, 3, 4, 6), (),
-     "group_norm: `axis` should be an int, slice or iterable of ints. Got: 'a'"),
+     r"^`axis` should be an int, slice or iterable of ints\. Got: a \(group_norm: `axis`\)"),
     (lambda: hk.GroupNorm(2, axis=4), (2, 3, 4, 6), (),
-     r"group_norm: `axis` 4 is out of range for inputs of shape \(2, 3, 4, 6\) \(rank 4\)"),
+     r"group_norm: `axis` \(4,\) is out of range for inputs of shape \(2, 3, 4, 6\) \(rank 4\)"),
     (lambda: hk.GroupNorm(2, create_scale=False, scale_init=jnp.ones), (2, 6), (),
-     "group_norm: Cannot set `scale_init` if `create_scale=False`"),
+     r"^Cannot set `scale_init` if `create_scale=False`\. \(group_norm\)"),
     (lambda: hk.GroupNorm(2, create_offset=False, offset_init=jnp.ones), (2, 6), (),
-     "group_norm: Cannot set `offset_init` if `create_offset=False`"),
+     r"^Cannot set `offset_init` if `create_offset=False`\. \(group_norm\)"),
     (lambda: hk.GroupNorm(2), (2, 6), (np.ones(6, np.float32),),
-     "group_norm: Cannot pass `scale` at call time if `create_scale=True`"),
+     r"^Cannot pass `scale` at call time if `create_scale=True`\. \(group_norm\)"),
     (lambda: hk.GroupNorm(2, create_scale=False), (2, 6), (None, np.ones(6, np.float32)),
-     "group_norm: Cannot pass `offset` at call time if `create_offset=True`"),
+     r"^Cannot pass `offset` at call time if `create_offset=True`\. \(group_norm\)"),
     (lambda: hk.GroupNorm(2), (), (), "group_norm: inputs must have at least one dimension"),
 ])
 def test_errors(make, shape, call, message):

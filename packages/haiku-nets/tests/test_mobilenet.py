@@ -95,8 +95,9 @@ def test_training_updates_state_and_test_mode_reads_it():
 
 
 def test_strides_and_channels_must_match():
-    with pytest.raises(ValueError, match=r"mobile_net_v1: `strides` and `channels` must have the "
-                                         r"same length, got 2 strides \(1, 2\) and 1 channels"):
+    with pytest.raises(ValueError, match=r"^`strides` and `channels` must have the same length\. "
+                                         r"\(mobile_net_v1: got 2 strides \(1, 2\) and 1 "
+                                         r"channels \(3,\)\.\)$"):
         hk.transform(lambda: hk.nets.MobileNetV1(strides=(1, 2), channels=(3,))).init(None)
 
 

@@ -101,12 +101,14 @@ def test_mixed_precision_policy():
 
 @pytest.mark.parametrize("make,shape,message", [
     (lambda: hk.RMSNorm(-1, create_scale=False, scale_init=jnp.ones), (2, 3),
-     "rms_norm: Cannot set `scale_init` if `create_scale=False`"),
-    (lambda: hk.RMSNorm("a"), (2, 3), "rms_norm: `axis` should be an int, slice or iterable of ints"),
+     r"^Cannot set `scale_init` if `create_scale=False`\. \(rms_norm\)"),
+    (lambda: hk.RMSNorm("a"), (2, 3),
+     r"^`axis` should be an int, slice or iterable of ints\. Got: a \(rms_norm: `axis`\)"),
     (lambda: hk.RMSNorm(-1, param_axis=1.0), (2, 3),
-     "rms_norm: `param_axis` should be an int, slice or iterable of ints"),
+     r"^`axis` should be an int, slice or iterable of ints\. Got: 1\.0 "
+     r"\(rms_norm: `param_axis`\)"),
     (lambda: hk.RMSNorm(2), (2, 3),
-     r"rms_norm: `axis` 2 is out of range for inputs of shape \(2, 3\) \(rank 2\)"),
+     r"rms_norm: `axis` \(2,\) is out of range for inputs of shape \(2, 3\) \(rank 2\)"),
     (lambda: hk.RMSNorm(-1, param_axis=[0, 2]), (2, 3),
      r"rms_norm: `param_axis` \(0, 2\) is out of range for inputs of shape \(2, 3\)"),
     (lambda: hk.RMSNorm(-1), (), "rms_norm: inputs must have at least one dimension"),

@@ -130,7 +130,7 @@ def test_inputs_of_the_wrong_size_are_an_error():
 
 
 def test_decay_out_of_range_is_an_error():
-    with pytest.raises(ValueError, match=r"decay must be in range \[0, 1\], got 1.5"):
+    with pytest.raises(ValueError, match=r"^decay must be in range \[0, 1\] \(vector_quantizer_ema: got 1.5\.\)$"):
         hk.transform(lambda: hk.nets.VectorQuantizerEMA(D, K, 0.25, decay=1.5)).init(None)
 
 

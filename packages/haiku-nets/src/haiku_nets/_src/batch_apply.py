@@ -65,8 +65,8 @@ class BatchApply:
         if not batched:
             shapes = [tuple(x.shape) for x in leaves if _is_array(x)]
             raise ValueError(
-                f"BatchApply requires at least one input with ndim >= {num_dims} (num_dims), "
-                f"got inputs of shapes {shapes}.")
+                f"BatchApply requires at least one input with ndim >= {num_dims}. "
+                f"(BatchApply: num_dims={num_dims}; got inputs of shapes {shapes}.)")
         batch_shape = tuple(batched[0].shape[:num_dims])
         for x in batched[1:]:
             if tuple(x.shape[:num_dims]) != batch_shape:

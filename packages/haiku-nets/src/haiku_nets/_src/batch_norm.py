@@ -16,7 +16,11 @@ import jax
 import jax.numpy as jnp
 
 from haiku_nets._src.data_format import get_channel_index
-from haiku_nets._src.layer_norm import check_call_scale_offset, check_scale_offset_init
+from haiku_nets._src.layer_norm import (
+    broadcast_to_rank,
+    check_call_scale_offset,
+    check_scale_offset_init,
+)
 from haiku_nets._src.moving_averages import ExponentialMovingAverage
 
 __all__ = ["BatchNorm"]
@@ -99,9 +103,11 @@ class BatchNorm(hk.Module):
         check_scale_offset_init(self.module_name, create_scale, create_offset,
                                 scale_init, offset_init)
         if cross_replica_axis is None and cross_replica_axis_index_groups is not None:
+            # dm-haiku's wording, missing space included, so that regexes match.
             raise ValueError(
-                f"{self.module_name}: `cross_replica_axis` name must be specified if "
-                "`cross_replica_axis_index_groups` are used."
+                "`cross_replica_axis` name must be specifiedif "
+                "`cross_replica_axis_index_groups` are used. "
+                f"({self.module_name}: pass the name of the mapped axis as well.)"
             )
         self.create_scale = create_scale
         self.create_offset = create_offset
@@ -178,6 +184,8 @@ class BatchNorm(hk.Module):
         if self.create_offset:
             offset = hk.get_parameter("offset", param_shape, inputs.dtype, self.offset_init)
 
+        scale = broadcast_to_rank(scale, rank)
+        offset = broadcast_to_rank(offset, rank)
         inv = jax.lax.rsqrt(var + self.eps)
         if scale is not None:
             inv = inv * scale

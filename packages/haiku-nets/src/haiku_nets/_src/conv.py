@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from haiku_nets._src import conv_utils
 from haiku_nets._src.conv_utils import PaddingLike
-from haiku_nets._src.data_format import dimension_numbers, replicate
+from haiku_nets._src.data_format import dimension_numbers
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "ConvND"]
 
@@ -86,13 +86,15 @@ class ConvND(hk.Module):
         super().__init__(name=name)
         if num_spatial_dims <= 0:
             raise ValueError(
-                f"{self.module_name}: num_spatial_dims must be positive, got {num_spatial_dims}."
+                "We only support convolution operations for `num_spatial_dims` greater than 0, "
+                f"received num_spatial_dims={num_spatial_dims}. ({self.module_name})"
             )
         n = self.num_spatial_dims = num_spatial_dims
         self.output_channels = output_channels
-        self.kernel_shape = replicate(kernel_shape, n, "kernel_shape")
+        self.kernel_shape = conv_utils.replicate(
+            self.module_name, kernel_shape, n, "kernel_shape", "kernel_shape")
         self.with_bias = with_bias
-        self.stride = replicate(stride, n, "stride")
+        self.stride = conv_utils.replicate(self.module_name, stride, n, "strides", "stride")
         self.w_init = w_init
         self.b_init = b_init or jnp.zeros
         self.mask = mask
@@ -102,7 +104,8 @@ class ConvND(hk.Module):
             )
         self.feature_group_count = feature_group_count
         self.lhs_dilation = (1,) * n
-        self.kernel_dilation = replicate(rate, n, "rate")
+        self.kernel_dilation = conv_utils.replicate(
+            self.module_name, rate, n, "kernel_dilation", "rate")
         self.data_format = data_format
         self.channel_index = conv_utils.check_data_format(self.module_name, data_format)
         self.dimension_numbers = dimension_numbers(n, self.channel_index, kernel_io=(1, 0))
@@ -127,15 +130,15 @@ class ConvND(hk.Module):
         """
         name = self.module_name
         inputs, unbatched = conv_utils.batch_input(
-            name, inputs, self.num_spatial_dims, self.data_format, self.channel_index
+            name, "ConvND", inputs, self.num_spatial_dims, self.data_format, self.channel_index
         )
         input_channels = inputs.shape[self.channel_index]
         groups = self.feature_group_count
         if input_channels % groups:
             raise ValueError(
-                f"{name}: the input's {input_channels} channels (shape "
-                f"{tuple(inputs.shape)}, data_format {self.data_format!r}) must be a "
-                f"multiple of feature_group_count={groups}."
+                f"Inputs channels {input_channels} should be a multiple of feature_group_count "
+                f"{groups} ({name}: inputs of shape {tuple(inputs.shape)}, data_format "
+                f"{self.data_format!r}.)"
             )
         if self.output_channels % groups:
             raise ValueError(

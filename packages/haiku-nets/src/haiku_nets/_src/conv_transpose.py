@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from haiku_nets._src import conv_utils
-from haiku_nets._src.data_format import dimension_numbers, replicate
+from haiku_nets._src.data_format import dimension_numbers
 
 __all__ = ["Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "ConvNDTranspose"]
 
@@ -43,9 +43,10 @@ def output_shape_padding(
         before = after = 0
     if expected != input_size:
         raise ValueError(
-            f"{module}: output_shape {output_size} needs a spatial input size of "
-            f"{expected} (kernel {kernel}, stride {stride}, padding {padding!r}), but the "
-            f"input has size {input_size}."
+            "The expected input size with the current set of input parameters is "
+            f"{expected} which doesn't match the actual input size {input_size}. ({module}: "
+            f"output_shape {output_size} needs a spatial input size of {expected} with "
+            f"kernel {kernel}, stride {stride} and padding {padding!r}.)"
         )
     remainder = (output_size + before + after - kernel) % stride
     return (kernel - 1 - before, kernel - 1 - after + remainder)
@@ -113,14 +114,19 @@ class ConvNDTranspose(hk.Module):
         super().__init__(name=name)
         if num_spatial_dims <= 0:
             raise ValueError(
-                f"{self.module_name}: num_spatial_dims must be positive, got {num_spatial_dims}."
+                "We only support convolution operations for `num_spatial_dims` greater than 0, "
+                f"received num_spatial_dims={num_spatial_dims}. ({self.module_name})"
             )
         n = self.num_spatial_dims = num_spatial_dims
         self.output_channels = output_channels
-        self.kernel_shape = replicate(kernel_shape, n, "kernel_shape")
-        self.output_shape = None if output_shape is None else replicate(output_shape, n, "output_shape")
+        self.kernel_shape = conv_utils.replicate(
+            self.module_name, kernel_shape, n, "kernel_shape", "kernel_shape")
+        self.output_shape = (
+            None if output_shape is None
+            else conv_utils.replicate(
+                self.module_name, output_shape, n, "output_shape", "output_shape"))
         self.with_bias = with_bias
-        self.stride = replicate(stride, n, "stride")
+        self.stride = conv_utils.replicate(self.module_name, stride, n, "strides", "stride")
         self.w_init = w_init
         self.b_init = b_init or jnp.zeros
         self.mask = mask
@@ -130,9 +136,10 @@ class ConvNDTranspose(hk.Module):
         if self.padding == "SAME_LOWER":
             raise ValueError(f"{self.module_name}: padding must be 'SAME' or 'VALID' or pairs.")
         if self.output_shape is not None and not isinstance(self.padding, str):
+            # dm-haiku's wording ("paddding" included), so that regexes match.
             raise ValueError(
-                f"{self.module_name}: with output_shape, padding must be 'SAME' or 'VALID', "
-                f"got {padding!r}."
+                "When specifying `output_shape`, ensure that paddding is 'VALID' or 'SAME'. "
+                f"({self.module_name}: got padding {padding!r}.)"
             )
         self.data_format = data_format
         self.channel_index = conv_utils.check_data_format(self.module_name, data_format)
@@ -156,7 +163,7 @@ class ConvNDTranspose(hk.Module):
         name = self.module_name
         n = self.num_spatial_dims
         inputs, unbatched = conv_utils.batch_input(
-            name, inputs, n, self.data_format, self.channel_index
+            name, "ConvNDTranspose", inputs, n, self.data_format, self.channel_index
         )
         padding = self.padding
         if self.output_shape is not None:

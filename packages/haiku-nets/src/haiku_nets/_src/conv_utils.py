@@ -13,6 +13,7 @@ import numpy as np
 
 from haiku_nets._src import pad
 from haiku_nets._src.data_format import get_channel_index
+from haiku_nets._src.data_format import replicate as _replicate
 
 PaddingLike = Union[str, Sequence[tuple[int, int]], pad.PadFn, Sequence[pad.PadFn]]
 """``"SAME"``/``"VALID"``, ``(before, after)`` pairs or pad functions."""
@@ -55,11 +56,38 @@ def resolve_padding(
     try:
         return tuple(pad.create_from_padfn(padding, kernel_shape, rate, n))
     except TypeError as e:
+        # dm-haiku's wording first: its check of (before, after) pairs, or that
+        # of pad functions (the message of `pad`).
+        lead = str(e) if _has_callable(padding) else (
+            f"Padding {padding} must be a Tuple[int, int] or sequence of length 1 or "
+            f"sequence of length {n}.")
         raise TypeError(
-            f"{module}: padding must be 'SAME', 'VALID', a pad function (hk.pad.*), a "
-            f"(before, after) pair, or a sequence of length 1 or {n} of pad functions "
-            f"or pairs; got {padding!r}."
+            f"{lead} ({module}: padding must be 'SAME', 'VALID', a pad function (hk.pad.*), "
+            f"a (before, after) pair, or a sequence of length 1 or {n} of pad functions "
+            "or pairs.)"
         ) from e
+
+
+def replicate(module: str, value: int | Sequence[int], n: int, name: str,
+              argument: str) -> tuple[int, ...]:
+    """``value`` for each of ``n`` spatial dimensions, checked in dm-haiku's words.
+
+    ``name`` is what dm-haiku calls the value (``"strides"`` for ``stride``,
+    ``"kernel_dilation"`` for ``rate``), ``argument`` the constructor argument.
+
+    >>> replicate("conv2_d", 3, 2, "strides", "stride")
+    (3, 3)
+    >>> replicate("conv2_d", (1, 1, 1), 2, "strides", "stride")
+    Traceback (most recent call last):
+    ...
+    TypeError: strides must be a scalar or sequence of length 1 or sequence of length 2. (conv2_d: `stride` is (1, 1, 1).)
+    """
+    if (isinstance(value, (Sequence, np.ndarray, jax.Array)) and not isinstance(value, str)
+            and np.ndim(value) == 1 and len(value) not in (1, n)):
+        raise TypeError(
+            f"{name} must be a scalar or sequence of length 1 or sequence of length {n}. "
+            f"({module}: `{argument}` is {value!r}.)")
+    return _replicate(value, n, argument)
 
 
 def _has_callable(padding: Any) -> bool:
@@ -73,12 +101,16 @@ def check_data_format(module: str, data_format: str) -> int:
     try:
         return get_channel_index(data_format)
     except ValueError as e:
-        raise ValueError(f"{module}: {e}") from None
+        raise ValueError(f"{e} ({module})") from None
 
 
-def batch_input(module: str, inputs: jax.Array, num_spatial_dims: int, data_format: str,
-                channel_index: int) -> tuple[jax.Array, bool]:
-    """Adds a batch axis to an unbatched input; returns it and whether it was added."""
+def batch_input(module: str, kind: str, inputs: jax.Array, num_spatial_dims: int,
+                data_format: str, channel_index: int) -> tuple[jax.Array, bool]:
+    """Adds a batch axis to an unbatched input; returns it and whether it was added.
+
+    ``kind`` is the class named by the error (dm-haiku's ``ConvND`` or
+    ``ConvNDTranspose``).
+    """
     rank = len(inputs.shape)
     if rank == num_spatial_dims + 2:
         return inputs, False
@@ -86,9 +118,10 @@ def batch_input(module: str, inputs: jax.Array, num_spatial_dims: int, data_form
         return inputs[None], True
     where = "channels first" if channel_index == 1 else "channels last"
     raise ValueError(
-        f"{module}: a {num_spatial_dims}-D convolution with data_format "
-        f"{data_format!r} ({where}) needs an input of rank {num_spatial_dims + 2} "
-        f"(batched) or {num_spatial_dims + 1} (unbatched), got shape {tuple(inputs.shape)}."
+        f"Input to {kind} needs to have rank in {[num_spatial_dims + 1, num_spatial_dims + 2]}, "
+        f"but input has shape {tuple(inputs.shape)}. ({module}: a {num_spatial_dims}-D "
+        f"convolution with data_format {data_format!r} ({where}) takes batched inputs of "
+        f"rank {num_spatial_dims + 2} or unbatched ones of rank {num_spatial_dims + 1}.)"
     )
 
 
@@ -98,10 +131,12 @@ def default_w_init(fan_in: int) -> hk.initializers.Initializer:
 
 
 def check_mask(module: str, mask: Any, w_shape: tuple[int, ...]) -> None:
+    """Refuses a mask whose shape is not that of the weights."""
     if mask is not None and tuple(np.shape(mask)) != tuple(w_shape):
         raise ValueError(
-            f"{module}: mask must have the shape of the weights {tuple(w_shape)}, got "
-            f"{tuple(np.shape(mask))}."
+            "Mask needs to have the same shape as weights. Shapes are: "
+            f"{tuple(np.shape(mask))}, {tuple(w_shape)} ({module}: the mask, then the "
+            "weights.)"
         )
 
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from haiku_nets._src import conv_utils
 from haiku_nets._src.conv_utils import PaddingLike
-from haiku_nets._src.data_format import dimension_numbers, replicate
+from haiku_nets._src.data_format import dimension_numbers
 
 __all__ = [
     "DepthwiseConv1D",
@@ -19,6 +19,26 @@ __all__ = [
     "DepthwiseConvND",
     "SeparableDepthwiseConv2D",
 ]
+
+
+def _dimension_number_strings(num_spatial_dims: int, channel_index: int) -> tuple[str, str, str]:
+    """The ``(lhs, rhs, out)`` layout strings dm-haiku keeps as ``dn``.
+
+    dm-haiku's letters for up to three spatial dimensions (channels-first
+    1-D inputs are ``"NCH"``); further dimensions take other letters.
+
+    >>> _dimension_number_strings(2, -1)
+    ('NHWC', 'HWIO', 'NHWC')
+    >>> _dimension_number_strings(1, 1)
+    ('NCH', 'HIO', 'NCH')
+    """
+    n = num_spatial_dims
+    if n <= 3:
+        spatial = ("H" if n == 1 and channel_index == 1 else "DHW"[3 - n:])
+    else:
+        spatial = "ABDEFGHJKLMPQRSTUVWXYZ"[:n]  # no N, C, I or O
+    lhs = "NC" + spatial if channel_index == 1 else "N" + spatial + "C"
+    return (lhs, spatial + "IO", lhs)
 
 
 class DepthwiseConvND(hk.Module):
@@ -73,20 +93,24 @@ class DepthwiseConvND(hk.Module):
         super().__init__(name=name)
         if num_spatial_dims <= 0:
             raise ValueError(
-                f"{self.module_name}: num_spatial_dims must be positive, got {num_spatial_dims}."
+                "We only support convolution operations for `num_spatial_dims` greater than 0, "
+                f"received num_spatial_dims={num_spatial_dims}. ({self.module_name})"
             )
         n = self.num_spatial_dims = num_spatial_dims
-        self.kernel_shape = replicate(kernel_shape, n, "kernel_shape")
+        self.kernel_shape = conv_utils.replicate(
+            self.module_name, kernel_shape, n, "kernel_shape", "kernel_shape")
         self.lhs_dilation = (1,) * n
-        self.rhs_dilation = replicate(rate, n, "rate")
+        self.rhs_dilation = conv_utils.replicate(
+            self.module_name, rate, n, "rhs_dilation", "rate")
         self.channel_multiplier = channel_multiplier
         self.padding = conv_utils.resolve_padding(
             self.module_name, padding, self.kernel_shape, self.rhs_dilation
         )
-        self.stride = replicate(stride, n, "stride")
+        self.stride = conv_utils.replicate(self.module_name, stride, n, "strides", "stride")
         self.data_format = data_format
         self.channel_index = conv_utils.check_data_format(self.module_name, data_format)
         self.dimension_numbers = dimension_numbers(n, self.channel_index, kernel_io=(1, 0))
+        self.dn = _dimension_number_strings(n, self.channel_index)
         self.with_bias = with_bias
         self.w_init = w_init
         self.b_init = b_init or jnp.zeros
@@ -107,7 +131,7 @@ class DepthwiseConvND(hk.Module):
         name = self.module_name
         n = self.num_spatial_dims
         inputs, unbatched = conv_utils.batch_input(
-            name, inputs, n, self.data_format, self.channel_index
+            name, "DepthwiseConvND", inputs, n, self.data_format, self.channel_index
         )
         input_channels = inputs.shape[self.channel_index]
         output_channels = input_channels * self.channel_multiplier
@@ -363,7 +387,8 @@ class SeparableDepthwiseConv2D(hk.Module):
           name: The name of the module.
         """
         super().__init__(name=name)
-        kernel_shape = replicate(kernel_shape, 2, "kernel_shape")
+        kernel_shape = conv_utils.replicate(
+            self.module_name, kernel_shape, 2, "kernel_shape", "kernel_shape")
         self._conv1 = DepthwiseConv2D(
             channel_multiplier=channel_multiplier,
             kernel_shape=(kernel_shape[0], 1),

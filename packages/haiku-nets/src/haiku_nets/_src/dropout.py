@@ -28,19 +28,21 @@ def _checked_mask_shape(rng, rate, x, broadcast_dims) -> list[int] | None:
     concrete = _concrete_rate(rate)
     if concrete is not None:
         if not 0.0 <= concrete < 1.0:
-            raise ValueError(f"dropout: rate must be in [0, 1), got {rate!r}.")
+            raise ValueError(f"rate must be in [0, 1). (dropout: got {rate!r}.)")
         if concrete == 0.0:
             return None
     if rng is None:
         raise TypeError(
             "dropout: rng must be a JAX random key (e.g. hk.next_rng_key()), got None.")
 
-    shape = list(np.shape(x))
+    x_shape = list(np.shape(x))
+    shape = list(x_shape)
     for axis in broadcast_dims:
         if not -len(shape) <= axis < len(shape):
             raise ValueError(
-                f"dropout: broadcast_dims {tuple(broadcast_dims)} has axis {axis}, out of "
-                f"range for x of shape {tuple(shape)}.")
+                f"Broadcast dimension does not exist. Got dimension {axis} for shape "
+                f"{x_shape}. (dropout: broadcast_dims {tuple(broadcast_dims)} must be axes "
+                "of x.)")
         shape[axis] = 1
     return shape
 

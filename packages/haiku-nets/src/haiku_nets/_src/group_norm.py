@@ -12,6 +12,7 @@ from haiku_nets._src.layer_norm import (
     check_axis,
     check_call_scale_offset,
     check_scale_offset_init,
+    broadcast_to_rank,
     mean_and_variance,
     resolve_axes,
 )
@@ -39,6 +40,11 @@ class GroupNorm(hk.Module):
     non-negative axes, slices and ``axis=-1`` with channels last.)
     Scale and offset (one per channel) can be absent, created by the module
     (``create_*=True``) or given at call time.
+
+    As in dm-haiku, the first call fixes the rank of the inputs: it sets
+    ``rank``, ``group_shape`` and ``first_input_shape`` (the grouped and the
+    input shape, batch axis ``-1``) and turns ``axis`` into the reduced axes of
+    the grouped array; a later call with another rank is an error.
 
     >>> gn = hk.GroupNorm(groups=2)
     >>> x = jnp.array([[1., 3., 10., 30.]])
@@ -96,6 +102,9 @@ class GroupNorm(hk.Module):
         self.offset_init = offset_init or jnp.zeros
         self.data_format = data_format
         self.channel_index = get_channel_index(data_format)
+        self.rank: int | None = None
+        self.group_shape: tuple[int, ...] | None = None
+        self.first_input_shape: tuple[int, ...] | None = None
 
     def __call__(
         self,
@@ -116,9 +125,14 @@ class GroupNorm(hk.Module):
           An n-D array of the same shape as ``x``, normalized.
         """
         name = self.module_name
-        check_call_scale_offset(name, self.create_scale, self.create_offset, scale, offset)
         shape = tuple(x.shape)
         rank = len(shape)
+        if self.rank is not None and rank != self.rank:
+            raise ValueError(
+                "The rank of the inputs cannot change between calls, the original call was "
+                f"rank={self.rank} but this call was rank={rank}. ({name}: got inputs of "
+                f"shape {shape}; the first call had shape {self.first_input_shape}.)")
+        check_call_scale_offset(name, self.create_scale, self.create_offset, scale, offset)
         if not shape:
             raise ValueError(f"{name}: inputs must have at least one dimension, got shape ().")
         channel_axis = self.channel_index % rank
@@ -126,17 +140,21 @@ class GroupNorm(hk.Module):
         groups = self.groups
         if groups <= 0 or channels % groups:
             raise ValueError(
-                f"{name}: The number of channels must be divisible by the number of groups, "
-                f"was channels={channels}, groups={groups} (input shape {shape}, "
-                f"data_format={self.data_format!r})."
+                "The number of channels must be divisible by the number of groups, "
+                f"was channels={channels}, groups={groups} ({name}: input shape {shape}, "
+                f"data_format={self.data_format!r}.)"
             )
-        axes = resolve_axes(self.axis, shape, name)
-
         # Split the channel axis into (groups, channels // groups); the channel
         # axis named in `axis` becomes the axis of channels within a group and
-        # the axes after it move one place right.
+        # the axes after it move one place right. After the first call
+        # `self.axis` holds these grouped axes.
+        if self.rank is None:
+            axes = resolve_axes(self.axis, shape, name)
+            grouped_axes = tuple(a if a < channel_axis else a + 1 for a in axes)
+        else:
+            grouped_axes = tuple(self.axis)
         grouped_shape = shape[:channel_axis] + (groups, channels // groups) + shape[channel_axis + 1:]
-        grouped_axes = tuple(a if a < channel_axis else a + 1 for a in axes)
+
         grouped = x.reshape(grouped_shape)
         mean, variance = mean_and_variance(grouped, grouped_axes)
         out = ((grouped - mean) * jax.lax.rsqrt(variance + self.eps)).reshape(shape)
@@ -149,8 +167,17 @@ class GroupNorm(hk.Module):
             scale = hk.get_parameter("scale", p_shape, x.dtype, init=self.scale_init)
         if self.create_offset:
             offset = hk.get_parameter("offset", p_shape, x.dtype, init=self.offset_init)
+
+        scale = broadcast_to_rank(scale, rank)
+        offset = broadcast_to_rank(offset, rank)
         if scale is not None:
             out = out * scale
         if offset is not None:
             out = out + offset
+
+        if self.rank is None:
+            self.rank = rank
+            self.axis = grouped_axes
+            self.group_shape = (-1,) + grouped_shape[1:]
+            self.first_input_shape = (-1,) + shape[1:]
         return out

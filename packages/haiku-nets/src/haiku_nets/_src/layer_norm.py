@@ -20,33 +20,40 @@ AxisOrAxes = int | slice | Sequence[int]
 
 
 def check_axis(axis: AxisOrAxes, module: str,
-               what: str = "axis") -> int | slice | tuple[int, ...]:
+               what: str = "axis") -> slice | tuple[int, ...]:
     """Validates an ``int``/``slice``/iterable-of-ints axis argument.
+
+    An int becomes a one-element tuple, as in dm-haiku (so ``module.axis`` reads
+    the same there and here).
 
     >>> check_axis([1, 2], "layer_norm")
     (1, 2)
+    >>> check_axis(-1, "layer_norm")
+    (-1,)
     >>> check_axis("a", "layer_norm")
     Traceback (most recent call last):
     ...
-    ValueError: layer_norm: `axis` should be an int, slice or iterable of ints. Got: 'a'.
+    ValueError: `axis` should be an int, slice or iterable of ints. Got: a (layer_norm: `axis`).
     """
     if isinstance(axis, slice):
         return axis
     if isinstance(axis, int) and not isinstance(axis, bool):
-        return axis
+        return (axis,)
     if isinstance(axis, Iterable) and not isinstance(axis, (str, bytes)):
         axes = tuple(axis)
         if all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
             return axes
+    # dm-haiku says `axis` for `param_axis` too; the argument is named after it.
     raise ValueError(
-        f"{module}: `{what}` should be an int, slice or iterable of ints. Got: {axis!r}.")
+        f"`axis` should be an int, slice or iterable of ints. Got: {axis} "
+        f"({module}: `{what}`).")
 
 
-def resolve_axes(axis: int | slice | tuple[int, ...], shape: Sequence[int], module: str,
+def resolve_axes(axis: slice | tuple[int, ...], shape: Sequence[int], module: str,
                  what: str = "axis") -> tuple[int, ...]:
     """The non-negative, sorted, distinct axes of ``shape`` that ``axis`` names.
 
-    >>> resolve_axes(-1, (2, 3, 4), "layer_norm")
+    >>> resolve_axes((-1,), (2, 3, 4), "layer_norm")
     (2,)
     >>> resolve_axes(slice(1, None), (2, 3, 4), "layer_norm")
     (1, 2)
@@ -54,7 +61,7 @@ def resolve_axes(axis: int | slice | tuple[int, ...], shape: Sequence[int], modu
     rank = len(shape)
     if isinstance(axis, slice):
         return tuple(range(rank)[axis])
-    axes = (axis,) if isinstance(axis, int) else axis
+    axes = axis
     for a in axes:
         if not -rank <= a < rank:
             raise ValueError(
@@ -111,18 +118,35 @@ def mean_and_variance(
 
 def check_scale_offset_init(module: str, create_scale: bool, create_offset: bool,
                             scale_init, offset_init) -> None:
+    """Refuses an initializer for a scale or offset that is not created."""
     if not create_scale and scale_init is not None:
-        raise ValueError(f"{module}: Cannot set `scale_init` if `create_scale=False`.")
+        raise ValueError(f"Cannot set `scale_init` if `create_scale=False`. ({module})")
     if not create_offset and offset_init is not None:
-        raise ValueError(f"{module}: Cannot set `offset_init` if `create_offset=False`.")
+        raise ValueError(f"Cannot set `offset_init` if `create_offset=False`. ({module})")
 
 
 def check_call_scale_offset(module: str, create_scale: bool, create_offset: bool,
                             scale, offset) -> None:
+    """Refuses a scale or offset given at call time to a module that creates it."""
     if create_scale and scale is not None:
-        raise ValueError(f"{module}: Cannot pass `scale` at call time if `create_scale=True`.")
+        raise ValueError(f"Cannot pass `scale` at call time if `create_scale=True`. ({module})")
     if create_offset and offset is not None:
-        raise ValueError(f"{module}: Cannot pass `offset` at call time if `create_offset=True`.")
+        raise ValueError(
+            f"Cannot pass `offset` at call time if `create_offset=True`. ({module})")
+
+
+def broadcast_to_rank(x: jax.Array | None, rank: int) -> jax.Array | None:
+    """``x`` with leading size-1 axes added up to ``rank``; scalars unchanged.
+
+    Explicit rank promotion, so that the normalizers run under
+    ``jax_numpy_rank_promotion="raise"``; the elementwise results are the same.
+
+    >>> broadcast_to_rank(jnp.ones([3]), 3).shape
+    (1, 1, 3)
+    """
+    if x is None or not 0 < jnp.ndim(x) < rank:
+        return x
+    return jnp.reshape(x, (1,) * (rank - jnp.ndim(x)) + jnp.shape(x))
 
 
 class LayerNorm(hk.Module):
@@ -183,7 +207,7 @@ class LayerNorm(hk.Module):
         check_scale_offset_init(self.module_name, create_scale, create_offset,
                                 scale_init, offset_init)
         self.axis = check_axis(axis, self.module_name)
-        self.param_axis = check_axis(-1 if param_axis is None else param_axis,
+        self.param_axis = check_axis((-1,) if param_axis is None else param_axis,
                                      self.module_name, "param_axis")
         self.create_scale = create_scale
         self.create_offset = create_offset
@@ -224,6 +248,9 @@ class LayerNorm(hk.Module):
         if self.create_offset:
             offset = hk.get_parameter("offset", p_shape, inputs.dtype, init=self.offset_init)
 
+        rank = len(shape)
+        scale = broadcast_to_rank(scale, rank)
+        offset = broadcast_to_rank(offset, rank)
         inv = jax.lax.rsqrt(variance + self.eps)
         if scale is not None:
             inv = inv * scale

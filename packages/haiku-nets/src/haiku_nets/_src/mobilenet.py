@@ -107,9 +107,9 @@ class MobileNetV1(hk.Module):
         super().__init__(name=name)
         if len(strides) != len(channels):
             raise ValueError(
-                f"{self.module_name}: `strides` and `channels` must have the same length, got "
-                f"{len(strides)} strides {tuple(strides)} and {len(channels)} channels "
-                f"{tuple(channels)}.")
+                "`strides` and `channels` must have the same length. "
+                f"({self.module_name}: got {len(strides)} strides {tuple(strides)} and "
+                f"{len(channels)} channels {tuple(channels)}.)")
         self.strides = strides
         self.channels = channels
         self.use_bn = use_bn

@@ -40,8 +40,8 @@ def _per_axis(
         # ``channel_axis`` of 0 (the batch axis) or None: nothing extra to skip.
         if channel_axis and not abs(channel_axis) < ndim:
             raise ValueError(
-                f"{caller}: invalid channel_axis {channel_axis} for an input of shape "
-                f"{value_shape} (rank {ndim})."
+                f"Invalid channel axis {channel_axis} for {value_shape} ({caller}: the input "
+                f"has rank {ndim}.)"
             )
         skip = {0, channel_axis % ndim} if channel_axis else {0}
         return tuple(1 if axis in skip else int(size) for axis in range(ndim))
@@ -63,7 +63,7 @@ def _per_axis(
 
 def _check_padding(padding: str, caller: str) -> None:
     if not isinstance(padding, str) or padding not in _PADDINGS:
-        raise ValueError(f"{caller}: invalid padding {padding!r}, must be 'SAME' or 'VALID'.")
+        raise ValueError(f"Invalid padding '{padding}', must be 'SAME' or 'VALID'. ({caller})")
 
 
 def _prepare(value, window_shape, strides, padding, channel_axis, caller):

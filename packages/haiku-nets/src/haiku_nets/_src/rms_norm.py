@@ -54,7 +54,8 @@ class RMSNorm(hk.Module):
         """
         super().__init__(name=name)
         if not create_scale and scale_init is not None:
-            raise ValueError(f"{self.module_name}: Cannot set `scale_init` if `create_scale=False`.")
+            raise ValueError(
+                f"Cannot set `scale_init` if `create_scale=False`. ({self.module_name})")
         self.axis = check_axis(axis, self.module_name)
         self.param_axis = check_axis((-1,) if param_axis is None else param_axis,
                                      self.module_name, "param_axis")

@@ -35,7 +35,8 @@ class SpectralNorm(hk.Module):
     ``u0`` (shape ``[1, n]``, drawn from a standard normal with
     ``hk.next_rng_key()`` when created, so ``init`` needs an RNG key) and
     ``sigma`` (a scalar); both have the dtype of the input. Inputs of rank > 2
-    are treated as the matrix ``[prod(leading dims), last dim]``.
+    are treated as the matrix ``[prod(leading dims), last dim]``. The
+    properties :attr:`u0` and :attr:`sigma` read that state back.
 
     >>> def f(w):
     ...   return hk.SpectralNorm(n_steps=10)(w)
@@ -98,13 +99,14 @@ class SpectralNorm(hk.Module):
         value = jnp.asarray(value)
         if value.ndim <= 1:
             raise ValueError(
-                f"{self.module_name}: spectral normalization is not well defined for "
-                f"scalar or vector inputs; got shape {value.shape}.")
+                "Spectral normalization is not well defined for scalar or vector inputs. "
+                f"({self.module_name}: got shape {value.shape}; pass a matrix.)")
         if value.ndim > 2:
             if error_on_non_matrix:
                 raise ValueError(
-                    f"{self.module_name}: the input is {value.ndim}D (shape "
-                    f"{value.shape}) but error_on_non_matrix is True; pass a matrix.")
+                    f"Input is {value.ndim}D but error_on_non_matrix is True "
+                    f"({self.module_name}: shape {value.shape}; pass a matrix, or "
+                    "error_on_non_matrix=False to flatten the leading axes).")
             matrix = jnp.reshape(value, (-1, value.shape[-1]))
         else:
             matrix = value
@@ -127,6 +129,24 @@ class SpectralNorm(hk.Module):
             hk.set_state("u0", u0)
             hk.set_state("sigma", sigma)
         return value / sigma
+
+    @property
+    def u0(self) -> jax.Array:
+        """The power iteration vector kept in the state, of shape ``[1, n]``.
+
+        Only there once the module has been called (with ``update_stats``
+        either way: the first call creates it).
+        """
+        return hk.get_state("u0")
+
+    @property
+    def sigma(self) -> jax.Array:
+        """The last stored estimate of the largest singular value.
+
+        One (a float32 scalar, then stored in the state) until a call with
+        ``update_stats=True`` stores an estimate.
+        """
+        return hk.get_state("sigma", shape=(), init=jnp.ones)
 
 
 class SNParamsTree(hk.Module):

@@ -257,7 +257,7 @@ class VectorQuantizerEMA(hk.Module):
         """
         super().__init__(name=name)
         if not 0 <= decay <= 1:
-            raise ValueError(f"{self.module_name}: decay must be in range [0, 1], got {decay}.")
+            raise ValueError(f"decay must be in range [0, 1] ({self.module_name}: got {decay}.)")
         self.embedding_dim = embedding_dim
         self.num_embeddings = num_embeddings
         self.decay = decay
@@ -275,6 +275,25 @@ class VectorQuantizerEMA(hk.Module):
         """The codebook state, ``[embedding_dim, num_embeddings]`` (created on first use)."""
         return hk.get_state(
             "embeddings", self._embedding_shape, self._dtype, init=_codebook_init())
+
+    @property
+    def ema_cluster_size(self) -> ExponentialMovingAverage:
+        """The moving average of the number of inputs assigned to each code.
+
+        Its state (``[num_embeddings]``, zeros) is created when first read.
+        """
+        self._ema_cluster_size.initialize([self.num_embeddings], self._dtype)
+        return self._ema_cluster_size
+
+    @property
+    def ema_dw(self) -> ExponentialMovingAverage:
+        """The moving average of the sum of the inputs assigned to each code.
+
+        Its state (``[embedding_dim, num_embeddings]``, zeros) is created when
+        first read.
+        """
+        self._ema_dw.initialize(self._embedding_shape, self._dtype)
+        return self._ema_dw
 
     def __call__(self, inputs: jax.Array, is_training: bool) -> dict[str, jax.Array]:
         """Quantizes ``inputs`` over their last axis; in training, updates the codebook.
@@ -306,14 +325,12 @@ class VectorQuantizerEMA(hk.Module):
             cluster_size = jnp.sum(encodings, axis=0)
             if self.cross_replica_axis is not None:
                 cluster_size = jax.lax.psum(cluster_size, axis_name=self.cross_replica_axis)
-            self._ema_cluster_size.initialize([self.num_embeddings], self._dtype)
-            updated_cluster_size = self._ema_cluster_size(cluster_size)
+            updated_cluster_size = self.ema_cluster_size(cluster_size)
 
             dw = jnp.matmul(out["flat_inputs"].T, encodings)
             if self.cross_replica_axis is not None:
                 dw = jax.lax.psum(dw, axis_name=self.cross_replica_axis)
-            self._ema_dw.initialize(self._embedding_shape, self._dtype)
-            updated_dw = self._ema_dw(dw)
+            updated_dw = self.ema_dw(dw)
 
             total = jnp.sum(updated_cluster_size)
             smoothed_cluster_size = (
