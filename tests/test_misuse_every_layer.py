@@ -49,7 +49,7 @@ def test_wrong_input_after_init_fails_naming_module_and_shapes(example, change):
         message = str(err)
         # "module: ..." or, after dm-haiku's own wording, "... (module: ...)".
         named = re.match(r"^[\w/~]+: ", message) or any(
-            f"'{root}/" in message or re.search(rf"\({re.escape(root)}[:)]", message)
+            f"'{root}/" in message or re.search(rf"\({re.escape(root)}[:)/]", message)
             for root in roots)
         assert named, f"the error does not name the module: {message}"
         assert SHAPE.search(message), f"the error shows no shape: {message}"
