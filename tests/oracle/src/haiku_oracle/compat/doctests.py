@@ -110,6 +110,8 @@ def run(package: Path) -> list[str]:
 
     python, versions = environment.oracle_python(TOOLS)
     digest = hashlib.sha256(Path(__file__).read_bytes() + json.dumps(versions).encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
     cache = environment.cache_dir() / "compat" / f"doctests-{digest.hexdigest()[:16]}"
     cache.mkdir(parents=True, exist_ok=True)
     examples, theirs = cache / "examples.json", cache / "dm_haiku.json"
