@@ -51,10 +51,13 @@ def test_internals_names_what_has_no_public_home(package):
 
 
 def test_shim_serves_public_names_and_fails_loudly_on_internal_ones(package, monkeypatch):
+    # Imported first: importing haiku adds its own finder to sys.meta_path, which
+    # must not be lost when monkeypatch puts the list back.
+    import haiku as hk
+
     monkeypatch.setattr(sys, "meta_path", [shim.Finder(package), *sys.meta_path])
     for name in [n for n in sys.modules if n.startswith(sources.SHIM_PACKAGE)]:
         monkeypatch.delitem(sys.modules, name)
-    import haiku as hk
 
     base = __import__(f"{sources.SHIM_PACKAGE}.base", fromlist=["x"])
     assert base.get_parameter is hk.get_parameter
