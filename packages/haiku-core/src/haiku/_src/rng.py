@@ -22,7 +22,12 @@ def _is_typed_key(key: Any) -> bool:
 
 def _raw_key_shape() -> tuple[int, ...]:
     """The shape of a raw key of the default PRNG implementation (``(2,)`` for threefry)."""
-    return _raw_key_shape_of(jax.config.jax_default_prng_impl)
+    return _raw_key_shape_of(_default_prng_impl())
+
+
+def _default_prng_impl() -> str:
+    """The configured ``jax_default_prng_impl`` (not in ``jax.config``'s type stubs)."""
+    return getattr(jax.config, "jax_default_prng_impl")
 
 
 @functools.cache
@@ -61,7 +66,7 @@ def assert_is_prng_key(key: Any) -> None:
         if expected != (2,):
             hint = (
                 f"\nHint: jax_default_prng_impl has been set to "
-                f"'{jax.config.jax_default_prng_impl}', the shape mismatch might be "
+                f"'{_default_prng_impl()}', the shape mismatch might be "
                 "because a jax.random.PRNGKey was created before this flag was set."
             )
         raise ValueError(

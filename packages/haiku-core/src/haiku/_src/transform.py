@@ -232,7 +232,7 @@ def _add_state(annotation: Any) -> Any:
 
 def _remove_state(annotation: Any) -> Any:
     """``X`` for ``tuple[X, State]``: the return type once state is dropped."""
-    args = getattr(annotation, "__args__", ())
+    args: tuple[Any, ...] = getattr(annotation, "__args__", ())
     if getattr(annotation, "__origin__", None) is tuple and len(args) == 2:
         return args[0]
     return Any
