@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 
 import pytest
 
@@ -84,6 +85,28 @@ def test_dir_lists_every_available_name(plugin_site):
     assert "Widget" in hk.__all__
     assert "plugins" not in hk.__all__
     assert "Orthogonal" in dir(hk.initializers)
+
+
+def test_dir_hides_private_names_so_walkers_see_only_the_public_api():
+    import haiku.experimental  # noqa: F401  (a namespace whose _src-free dir is checked too)
+
+    private = [n for n in dir(hk) if n.startswith("_") and not n.startswith("__")]
+    assert private == []
+    assert [n for n in dir(hk.experimental) if n.startswith("_") and not n.startswith("__")] == []
+    assert hk._src is not None  # Still importable by name; only dir() leaves it out.
+    assert "__version__" in dir(hk)
+    # A walk over dir() reaches only public namespaces, never haiku._src.
+    seen, todo = set(), [hk]
+    while todo:
+        namespace = todo.pop()
+        seen.add(namespace.__name__)
+        for name in dir(namespace):
+            value = getattr(namespace, name)
+            if isinstance(value, types.ModuleType) and value.__name__ not in seen \
+                    and value.__name__.startswith("haiku"):
+                todo.append(value)
+    assert not any("._src" in name or name.split(".")[-1].startswith("_") for name in seen)
+    assert {"haiku", "haiku.initializers", "haiku.experimental"} <= seen
 
 
 def test_core_namespaces_exist_with_docs(plugin_site):

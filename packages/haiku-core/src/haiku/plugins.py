@@ -77,6 +77,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public names only: a walk over ``dir()`` never reaches ``haiku._src``."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def register(plugin: object, *, name: str | None = None) -> PluginInfo:
     """Registers a plugin by hand, e.g. when autoloading is disabled.
 

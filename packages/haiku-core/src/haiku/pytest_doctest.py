@@ -43,9 +43,15 @@ import pytest
 from _pytest.doctest import DoctestItem, DoctestTextfile
 
 import haiku as hk
-from haiku._src import base, rng
+from haiku._src import base as _base
+from haiku._src import rng as _rng
 
 __all__ = ["haiku_doctest_frame", "haiku_doctest_namespace", "spec_file_collector"]
+
+
+def __dir__() -> list[str]:
+    """The public names only: a walk over ``dir()`` never reaches ``haiku._src``."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
 
 # Flags every example gets unless it sets the flag itself (``# doctest: -FLAG``).
 DOCTEST_FLAGS = (doctest.ELLIPSIS, doctest.NORMALIZE_WHITESPACE)
@@ -103,6 +109,6 @@ def haiku_doctest_frame(request: pytest.FixtureRequest) -> Iterator[None]:
     for example in item.dtest.examples:
         for flag in DOCTEST_FLAGS:
             example.options.setdefault(flag, True)
-    frame = base.Frame({}, {}, rng.PRNGSequence(42), params_frozen=False, is_init=True)
-    with hk.config.context(), base.new_frame(frame):
+    frame = _base.Frame({}, {}, _rng.PRNGSequence(42), params_frozen=False, is_init=True)
+    with hk.config.context(), _base.new_frame(frame):
         yield

@@ -48,8 +48,14 @@ def get_attribute(namespace: str, name: str) -> "Any":
 
 
 def list_attributes(namespace: str, module: ModuleType) -> list[str]:
-    """``dir()`` of a namespace: what it holds plus every lazy name."""
-    return sorted(set(module.__dict__) | set(_registry().names(namespace)))
+    """``dir()`` of a namespace: what it holds plus every lazy name.
+
+    Private names (``_src``, ``_sys``, ...) are left out, as in dm-haiku, whose
+    ``haiku`` deletes ``_src``: tools that walk ``dir(hk)`` for modules and
+    classes see the public API only. Dunder names stay.
+    """
+    held = {n for n in module.__dict__ if not n.startswith("_") or n.startswith("__")}
+    return sorted(held | set(_registry().names(namespace)))
 
 
 class Namespace(ModuleType):
