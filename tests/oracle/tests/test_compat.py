@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from haiku_oracle.compat import __main__ as compat_main
 from haiku_oracle.compat import running, shim, sources
 
 
@@ -48,6 +49,9 @@ def test_internals_names_what_has_no_public_home(package):
     """)
     assert sources.internals(source, sources.public_names(package), package) == (
         "base.current_frame",)
+    by_name = 'import importlib\nimportlib.import_module("haiku._src.nets")\n'
+    assert sources.internals(by_name, sources.public_names(package), package) == (
+        "haiku._src.nets (named in a string)",)
 
 
 def test_shim_serves_public_names_and_fails_loudly_on_internal_ones(package, monkeypatch):
@@ -85,3 +89,18 @@ def test_junit_outcomes_are_read_per_test(tmp_path):
     assert run.outcomes == {"BiasTest::test_ok": "passed", "BiasTest::test_bad": "failed",
                             "BiasTest::test_skip": "skipped"}
     assert run.messages["BiasTest::test_bad"] == "AssertionError: no"
+
+
+def test_only_tests_dm_haiku_ran_are_compared():
+    theirs = running.FileRun({"T::a": "passed", "T::b": "passed", "T::c": "failed",
+                              "T::d": "skipped"}, {"T::c": "ModuleNotFoundError: tensorflow"})
+    ours = running.FileRun({"T::a": "passed", "T::b": "failed", "T::c": "failed",
+                            "T::d": "skipped", "T::ours_only": "failed"}, {})
+    passing, lost, failing = compat_main.compare_outcomes(theirs, ours)
+    assert passing == ["T::a", "T::b", "T::d"]
+    assert lost == ["T::b"]
+    # T::ours_only exists only in our run: neither lost nor failing on dm-haiku.
+    assert failing == ["T::c"]
+    # A test our run never collected counts as lost.
+    _, lost, _ = compat_main.compare_outcomes(theirs, running.FileRun({"T::a": "passed"}, {}))
+    assert lost == ["T::b", "T::d"]

@@ -143,7 +143,13 @@ def internals(source: str, names: dict[str, dict[str, str]], package: Path) -> t
     seen: set[str] = set()
     pending = [source]
     while pending:
-        bound, used = _private_uses(ast.parse(pending.pop()))
+        tree = ast.parse(pending.pop())
+        # A module named in a string (``importlib.import_module("haiku._src")``) is
+        # dm-haiku's own layout, which no public API can stand in for.
+        missing.update(f"{node.value} (named in a string)" for node in ast.walk(tree)
+                       if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                       and node.value.startswith("haiku._src"))
+        bound, used = _private_uses(tree)
         for module in set(bound.values()) | {m for m, _ in used}:
             if module in SUPPORT_MODULES and module not in seen:
                 seen.add(module)
