@@ -145,6 +145,7 @@ class ModuleExample:
 
     Example:
 
+    >>> import numpy as np
     >>> ex = hk.testing.ModuleExample(
     ...     "Scale", lambda x: x * hk.get_parameter("s", [], init=jnp.ones),
     ...     (np.ones([2], np.float32),),
@@ -225,6 +226,7 @@ def check_module(
     checks are listed in :data:`CONFORMANCE_CHECKS`; every check runs, and
     all failures are reported together.
 
+    >>> import numpy as np
     >>> class Scale(hk.Module):
     ...   def __call__(self, x):
     ...     return x * hk.get_parameter("scale", [], x.dtype, init=jnp.ones)

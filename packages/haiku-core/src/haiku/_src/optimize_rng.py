@@ -68,7 +68,7 @@ def optimize_rng_use(fun: Callable[..., T]) -> Callable[..., T]:
 
     >>> def f(x):
     ...   for i, size in enumerate([300, 100, 10]):
-    ...     init = hk.initializers.TruncatedNormal(1. / np.sqrt(x.shape[-1]))
+    ...     init = hk.initializers.TruncatedNormal(x.shape[-1] ** -0.5)
     ...     x = x @ hk.get_parameter(f"w{i}", [x.shape[-1], size], init=init)
     ...   return x
     >>> f = hk.experimental.optimize_rng_use(f)

@@ -119,12 +119,12 @@ class MLP(hk.Module):
         its layer sizes are the input sizes of this MLP's layers, last first.
         Those are only known once this MLP has been called:
 
-        >>> mlp = hk.nets.MLP([3, 4, 5])
+        >>> mlp = hk.nets.MLP([3, 4, 5], name="encoder")
         >>> mlp_in = jnp.ones([1, 2])
         >>> y = mlp(mlp_in)
         >>> rev = mlp.reverse()
         >>> rev.name, [layer.output_size for layer in rev.layers]
-        ('mlp_reversed', [4, 3, 2])
+        ('encoder_reversed', [4, 3, 2])
         >>> rev(y).shape == mlp_in.shape
         True
 
