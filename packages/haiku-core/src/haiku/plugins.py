@@ -34,6 +34,7 @@ raise an error that says why and what to do; :func:`list_plugins` shows the
 status of every plugin.
 """
 
+from haiku._src import plugin_namespace as _namespace
 from haiku._src import plugin_registry as _registry
 from haiku._src.plugin_errors import (
     MissingPluginError,
@@ -78,8 +79,8 @@ __all__ = [
 
 
 def __dir__() -> list[str]:
-    """The public names only: a walk over ``dir()`` never reaches ``haiku._src``."""
-    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+    """``__all__`` and the dunders: a walk over ``dir()`` never reaches ``haiku._src``."""
+    return _namespace.module_dir(globals())
 
 
 def register(plugin: object, *, name: str | None = None) -> PluginInfo:

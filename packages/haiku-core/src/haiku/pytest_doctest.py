@@ -44,14 +44,15 @@ from _pytest.doctest import DoctestItem, DoctestTextfile
 
 import haiku as hk
 from haiku._src import base as _base
+from haiku._src import plugin_namespace as _namespace
 from haiku._src import rng as _rng
 
 __all__ = ["haiku_doctest_frame", "haiku_doctest_namespace", "spec_file_collector"]
 
 
 def __dir__() -> list[str]:
-    """The public names only: a walk over ``dir()`` never reaches ``haiku._src``."""
-    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+    """``__all__`` and the dunders: a walk over ``dir()`` never reaches ``haiku._src``."""
+    return _namespace.module_dir(globals())
 
 # Flags every example gets unless it sets the flag itself (``# doctest: -FLAG``).
 DOCTEST_FLAGS = (doctest.ELLIPSIS, doctest.NORMALIZE_WHITESPACE)

@@ -58,6 +58,17 @@ def list_attributes(namespace: str, module: ModuleType) -> list[str]:
     return sorted(held | set(_registry().names(namespace)))
 
 
+def module_dir(module_globals: "dict[str, Any]") -> list[str]:
+    """``dir()`` of a plain haiku module: its ``__all__`` and its dunder names.
+
+    For modules such as ``haiku.plugins`` that import from ``haiku._src``: a
+    walk over ``dir()`` (as dm-haiku's tests do) never reaches ``haiku._src``.
+    Use it as ``def __dir__(): return module_dir(globals())``.
+    """
+    dunders = (n for n in module_globals if n.startswith("__"))
+    return sorted({*module_globals["__all__"], *dunders})
+
+
 class Namespace(ModuleType):
     """A haiku namespace populated lazily by plugins.
 
