@@ -16,7 +16,6 @@ at module level, so the oracle's interpreter can run it by path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -106,13 +105,12 @@ def run(package: Path) -> list[str]:
     contents key the cache of collected examples and of dm-haiku's outcomes.
     """
     from haiku_oracle import environment
-    from haiku_oracle.compat import TOOLS
+    from haiku_oracle.compat import TOOLS, sources
 
     python, versions = environment.oracle_python(TOOLS)
-    digest = hashlib.sha256(Path(__file__).read_bytes() + json.dumps(versions).encode())
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
-    cache = environment.cache_dir() / "compat" / f"doctests-{digest.hexdigest()[:16]}"
+    key = sources.files_digest(package, sorted(package.rglob("*.py")),
+                               Path(__file__).read_bytes() + json.dumps(versions).encode())
+    cache = environment.cache_dir() / "compat" / f"doctests-{key}"
     cache.mkdir(parents=True, exist_ok=True)
     examples, theirs = cache / "examples.json", cache / "dm_haiku.json"
     env = environment.worker_environment()

@@ -165,6 +165,14 @@ def support_path(package: Path, module: str) -> Path:
     return package / "_src" / Path(*module.split(".")).with_suffix(".py")
 
 
+def files_digest(package: Path, files: list[Path], seed: bytes) -> str:
+    """A cache key (16 hex digits) of ``seed`` and ``files`` of ``package``: names and contents."""
+    digest = hashlib.sha256(seed)
+    for path in files:
+        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def materialise(package: Path) -> tuple[Path, list[TestFile]]:
     """Copies dm-haiku's test files, rewritten, into the cache; returns the folder and the files.
 
@@ -172,10 +180,8 @@ def materialise(package: Path) -> tuple[Path, list[TestFile]]:
     module, so another dm-haiku or another rewrite gets a fresh copy.
     """
     tests = sorted(package.rglob("*_test.py"))
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in tests:
-        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
-    root = environment.cache_dir() / "compat" / f"dm-haiku-0.0.17-{digest.hexdigest()[:16]}"
+    key = files_digest(package, tests, Path(__file__).read_bytes())
+    root = environment.cache_dir() / "compat" / f"dm-haiku-0.0.17-{key}"
     index = root / "files.json"
     names = public_names(package)
     if not index.exists():
