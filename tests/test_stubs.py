@@ -14,7 +14,7 @@ OFFICIAL_PLUGINS = {"core", "nets", "rnn", "flax", "experimental"}
 
 
 def stub_names(namespace: str) -> set[str]:
-    """Names a stub file re-exports with ``from x import y as y``."""
+    """Names a stub file re-exports: ``from x import y as y``, and ``alias = y``."""
     parts = namespace.split(".")[1:]
     path = HAIKU_DIR.joinpath(*parts[:-1], f"{parts[-1]}.pyi") if parts else HAIKU_DIR / "__init__.pyi"
     tree = ast.parse(path.read_text())
@@ -24,6 +24,8 @@ def stub_names(namespace: str) -> set[str]:
             for alias in node.names:
                 assert alias.asname == alias.name, f"{path}: re-export {alias.name} as itself"
                 names.add(alias.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
 
 

@@ -166,6 +166,23 @@ def test_new_namespace_by_attribute(plugin_site):
     assert repr(hk.contribx) == "<haiku namespace 'haiku.contribx'>"
 
 
+def test_all_lists_names_in_registration_order_and_dir_sorts_them(plugin_site):
+    plugin_site.add_plugin(
+        "fake-ordered",
+        "ordered",
+        [
+            ("haiku.orderedx", "zeta", "fake_ordered.impl:zeta"),
+            ("haiku.orderedx.inner", "Thing", "fake_ordered.impl:Thing"),
+            ("haiku.orderedx", "Alpha", "fake_ordered.impl:Alpha"),
+        ],
+        files={"fake_ordered/impl.py": "zeta = 1\nclass Thing: pass\nclass Alpha: pass\n"},
+    )
+    assert hk.orderedx.__all__ == ["zeta", "inner", "Alpha"]
+    assert [n for n in dir(hk.orderedx) if not n.startswith("__")] == ["Alpha", "inner", "zeta"]
+    # Core registers its namespaces in dm-haiku's __all__ order.
+    assert hk.initializers.__all__[:4] == ["Constant", "Orthogonal", "Identity", "Initializer"]
+
+
 def test_new_namespace_by_import_statements(plugin_site):
     _contrib_dist(plugin_site)
     import haiku.contribx

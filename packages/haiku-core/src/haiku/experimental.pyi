@@ -13,6 +13,21 @@ from haiku._src.lift import lift as lift
 from haiku._src.lift import lift_with_state as lift_with_state
 from haiku._src.lift import transparent_lift as transparent_lift
 from haiku._src.lift import transparent_lift_with_state as transparent_lift_with_state
+from haiku._src.naming import current_name as current_name
+from haiku._src.naming import force_name as force_name
+from haiku._src.naming import name_scope as name_scope
+from haiku._src.module import name_like as name_like
+from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE
+from haiku._src.base import get_current_state as get_current_state
+from haiku._src.base import get_initial_state as get_initial_state
+from haiku._src.base import get_params as get_params
+from haiku._src.random_keys import maybe_get_rng_sequence_state as maybe_get_rng_sequence_state
+from haiku._src.random_keys import replace_rng_sequence_state as replace_rng_sequence_state
+from haiku._src.interception import GetterContext as GetterContext
+from haiku._src.interception import MethodContext as MethodContext
+from haiku._src.interception import custom_creator as custom_creator
+from haiku._src.interception import custom_getter as custom_getter
+from haiku._src.interception import intercept_methods as intercept_methods
 
 # haiku-experimental: summaries.
 from haiku_experimental._src.eval_summary import eval_summary as eval_summary
@@ -21,6 +36,9 @@ from haiku_experimental._src.records import MethodInvocation as MethodInvocation
 from haiku_experimental._src.records import ModuleDetails as ModuleDetails
 from haiku_experimental._src.tabulate import tabulate as tabulate
 from haiku_experimental._src.dot import abstract_to_dot as abstract_to_dot
+from haiku_experimental._src.dot import to_dot as to_dot
 from haiku.experimental import jaxpr_info as jaxpr_info
 # Provided by haiku-flax (pip install "haiku[flax]"); stub in experimental/flax.pyi.
 from haiku.experimental import flax as flax
+
+ParamContext = GetterContext  # dm-haiku's older name for it.

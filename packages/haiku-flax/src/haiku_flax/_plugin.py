@@ -13,9 +13,9 @@ def haiku_register_exports(registry):
         "Flax interop: run Haiku inside Flax (Module) and Flax inside Haiku (lift).",
     )
     for module, name in (
+        ("flatten", "flatten_flax_to_haiku"),
         ("module", "Module"),
         ("lift", "lift"),
-        ("flatten", "flatten_flax_to_haiku"),
     ):
         registry.add("haiku.experimental.flax", name, f"haiku_flax._src.{module}:{name}")
 

@@ -47,15 +47,15 @@ def haiku_register_exports(registry):
         for name in names:
             registry.add("haiku", name, f"haiku_nets._src.{module}:{name}")
     registry.add_namespace("haiku.pad", "Padding functions for convolutions (hk.pad.same, ...).")
-    for name in ("PadFn", "is_padfn", "create", "create_from_padfn", "create_from_tuple",
-                 "causal", "full", "reverse_causal", "same", "valid"):
+    for name in ("PadFn", "causal", "create", "create_from_padfn", "create_from_tuple", "full",
+                 "is_padfn", "reverse_causal", "same", "valid"):
         registry.add("haiku.pad", name, f"haiku_nets._src.pad:{name}")
     registry.add_namespace("haiku.nets", "Full networks (hk.nets.MLP, hk.nets.ResNet50, ...).")
     for module, names in (
-        ("mlp", ("MLP",)),
-        ("mobilenet", ("MobileNetV1",)),
         ("resnet", ("ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152",
                     "ResNet200")),
+        ("mlp", ("MLP",)),
+        ("mobilenet", ("MobileNetV1",)),
         ("vector_quantizer", ("VectorQuantizer", "VectorQuantizerEMA")),
     ):
         for name in names:

@@ -208,8 +208,10 @@ class ExportIndex:
         providers: dict[str, list[Export]] = {}
         docs: dict[str, str] = {ROOT: ""}
         declared_by: dict[str, list[str]] = {}
+        order: dict[str, None] = {}
         for registry in registries:
             for decl in registry.namespaces:
+                order.update(dict.fromkeys(parents(decl.namespace)))
                 for ns in parents(decl.namespace):
                     docs.setdefault(ns, "")
                     declared_by.setdefault(ns, [])
@@ -218,6 +220,8 @@ class ExportIndex:
                 if decl.doc and not docs[decl.namespace]:
                     docs[decl.namespace] = decl.doc
             for export in registry.exports:
+                order.update(dict.fromkeys([*parents(export.namespace),
+                                            export.qualname]))
                 providers.setdefault(export.qualname, []).append(export)
                 for ns in parents(export.namespace):
                     docs.setdefault(ns, "")
@@ -237,11 +241,14 @@ class ExportIndex:
             else:
                 self.exports[qualname] = exports[0]
 
-        self.members: dict[str, set[str]] = {ns: set() for ns in docs}
-        for qualname in list(self.exports) + [ns for ns in docs if ns != ROOT]:
-            if qualname not in self.conflicts:
+        # Members in registration order (a dict as an ordered set): plugins in
+        # load order, each plugin's names in the order it added them; a
+        # namespace counts as added with its first declaration or export.
+        self.members: dict[str, dict[str, None]] = {ns: {} for ns in docs}
+        for qualname in order:
+            if qualname not in self.conflicts and qualname != ROOT:
                 namespace, _, name = qualname.rpartition(".")
-                self.members[namespace].add(name)
+                self.members[namespace].setdefault(name)
 
     def lookup(self, namespace: str, name: str):
         qualname = f"{namespace}.{name}"
@@ -254,5 +261,9 @@ class ExportIndex:
         return None, None
 
     def names(self, namespace: str) -> list[str]:
-        """The available (resolvable, conflict-free) names of ``namespace``."""
-        return sorted(self.members.get(namespace, ()))
+        """The available (resolvable, conflict-free) names of ``namespace``.
+
+        In registration order, which is the order of the namespace's
+        ``__all__``: a plugin lists its names as it wants them listed.
+        """
+        return list(self.members.get(namespace, ()))

@@ -92,7 +92,11 @@ _TABLE: dict[Distribution, dict[str, str]] = {
             check_jax_usage optimize_rng_use module_auto_repr fast_eval_shape
             rng_reserve_size lift lift_with_state transparent_lift
             transparent_lift_with_state LiftWithStateUpdater layer_stack
-            LayerStackTransparencyMapping
+            LayerStackTransparencyMapping current_name force_name name_scope
+            name_like DO_NOT_STORE get_params get_current_state
+            get_initial_state maybe_get_rng_sequence_state
+            replace_rng_sequence_state custom_creator custom_getter
+            GetterContext intercept_methods MethodContext ParamContext
         """,
     },
     NETS: {
@@ -130,7 +134,7 @@ _TABLE: dict[Distribution, dict[str, str]] = {
         "haiku": "to_dot",
         "haiku.experimental": """
             abstract_to_dot tabulate eval_summary ArraySpec MethodInvocation
-            ModuleDetails jaxpr_info
+            ModuleDetails jaxpr_info to_dot
         """,
         "haiku.experimental.jaxpr_info": """
             make_model_info as_html as_html_page css format_module js estimate_flops
