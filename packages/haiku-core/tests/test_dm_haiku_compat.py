@@ -487,3 +487,15 @@ def test_vmap_requires_split_rng_unless_opted_out():
     finally:
         hk.vmap.require_split_rng = True
     np.testing.assert_array_equal(key1, key2)  # split_rng=False: one key, broadcast.
+
+
+@pytest.mark.parametrize("in_axes", [None, (None, None), {"a": None}])
+def test_vmap_with_nothing_to_map_is_refused_when_made(in_axes):
+    def scale(x, y=None):
+        return x
+
+    # Refused when made, before split_rng is looked at. (dm-haiku refuses an
+    # axis_size too; JAX's axis_size works here: test_stateful.py.)
+    with pytest.raises(ValueError, match=r"^scale must have at least one non-None value in "
+                       r"in_axes to use with `hk\.vmap`\. \(Got in_axes="):
+        hk.vmap(scale, in_axes=in_axes)

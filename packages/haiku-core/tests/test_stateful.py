@@ -299,7 +299,8 @@ def test_while_loop_cond_fun_must_not_write(cond_fun):
         hk.get_state("s", [], init=jnp.zeros)
         return hk.while_loop(cond_fun, lambda v: v + 1, x)
 
-    with pytest.raises(ValueError, match="cond_fun must not"):
+    with pytest.raises(ValueError, match=r"^`hk\.while_loop` does not support `hk\.set_state`, "
+                       r"`hk\.next_rng_key` \(et al\) in `cond_fun`\. .*cond_fun must not"):
         hk.transform_with_state(f).init(KEY, 0.0)
 
 
@@ -307,7 +308,11 @@ def test_while_loop_creating_parameters_raises():
     def f(x):
         return hk.while_loop(lambda v: v < 10, lambda v: v * hk.get_parameter("w", [], init=jnp.ones), x)
 
-    with pytest.raises(ValueError, match=r"hk.while_loop: creating parameters .*\['~/w'\]"):
+    with pytest.raises(ValueError, match=r"(?s)^hk\.while_loop does not support initialization "
+                       r"\(since we cannot statically determine if your loop will run at least "
+                       r"once\)\. Please use `hk\.running_init` to run the body unconditionally:"
+                       r"\n\n    if hk\.running_init\(\):.*\n\nhk.while_loop: creating parameters "
+                       r".*\['~/w'\]"):
         hk.transform(f).init(None, 1.0)
 
 
@@ -833,23 +838,32 @@ WRAPPERS = {
 }
 
 
-# dm-haiku 0.0.17's wording for the JAX transforms (control flow keeps ours).
+def _dm_haiku_outside(caller: str, jax_name: str, parens: str = r"\(\)") -> str:
+    return (rf"^hk\.{caller}\(\) should not be used outside of hk\.transform{parens}\. "
+            rf"Use {jax_name}\(\) instead\.")
+
+
+# dm-haiku 0.0.17's words start each message (hk.map and hk.value_and_grad say
+# what hk.scan and hk.grad say there); ours name the function actually called.
 OUTSIDE_MESSAGES = {
-    "grad": r"^hk\.grad\(\) should not be used outside of hk\.transform\(\)\. Use jax\.grad\(\)",
-    "value_and_grad": r"^hk\.grad\(\) should not be used outside of hk\.transform\(\)\. "
-    r".*hk\.value_and_grad",
+    "cond": _dm_haiku_outside("cond", r"jax\.cond") + "$",
+    "switch": _dm_haiku_outside("switch", r"jax\.switch") + "$",
+    "scan": _dm_haiku_outside("scan", r"jax\.lax\.scan") + "$",
+    "map": _dm_haiku_outside("scan", r"jax\.lax\.scan") + r" \(Here hk\.map: use jax\.lax\.map\.\)$",
+    "fori_loop": _dm_haiku_outside("fori_loop", r"jax\.lax\.fori_loop") + "$",
+    "while_loop": r"^`hk\.params_frozen` must be used as part of an `hk\.transform` "
+    r"\(hk\.while_loop was called outside one: use jax\.lax\.while_loop there\)\.$",
+    "grad": _dm_haiku_outside("grad", r"jax\.grad") + "$",
+    "value_and_grad": _dm_haiku_outside("grad", r"jax\.grad") + r" .*hk\.value_and_grad",
     "vmap": r"^`hk\.vmap` must be used as part of an `hk.transform`",
-    "remat": r"^hk\.remat\(\) should not be used outside of hk\.transform\. Use jax\.remat\(\)",
-    "eval_shape": r"^hk\.eval_shape\(\) should not be used outside of hk\.transform\(\)\. "
-    r"Use jax\.eval_shape\(\)",
+    "remat": _dm_haiku_outside("remat", r"jax\.remat", parens="") + "$",
+    "eval_shape": _dm_haiku_outside("eval_shape", r"jax\.eval_shape") + "$",
 }
 
 
 @pytest.mark.parametrize("name", list(WRAPPERS))
 def test_wrappers_outside_a_transform_raise(name):
-    caller = "scan" if name == "map" else name
-    message = OUTSIDE_MESSAGES.get(name, rf"hk\.{caller} must be used as part of an `hk.transform`")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=OUTSIDE_MESSAGES[name]):
         WRAPPERS[name]()
 
 

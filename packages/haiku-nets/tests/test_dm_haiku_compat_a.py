@@ -345,3 +345,22 @@ def test_reshape_incompatible_size_error_type_follows_the_input(as_input, error)
     with pytest.raises(error, match=r"^reshape: cannot reshape the trailing axes \(2, 3\) "
                                     r"\(size 6\) of the input of shape \(1, 2, 3\) to \(4,\)"):
         init(lambda x: hk.Reshape([4])(x), as_input(np.ones([1, 2, 3], np.float32)))
+
+
+# Messages and dtypes dm-haiku's users see.
+
+
+def test_get_channel_index_message_is_dm_haikus_verbatim():
+    with pytest.raises(ValueError) as info:
+        hk.get_channel_index("XYZ")
+    assert str(info.value) == (
+        "Unable to extract channel information from 'XYZ'. Valid data formats are spatial "
+        "(e.g.`NCHW`), sequential (e.g. `BTHWD`), `channels_first` and `channels_last`).")
+
+
+def test_linear_scalar_input_message():
+    f = hk.transform(lambda x: hk.nets.MLP([3], name="head")(x))
+    with pytest.raises(ValueError, match=r"^Input must not be scalar\. "
+                       r"\(head/~/linear_0: Linear got shape \(\)\.\)$"):
+        f.init(jax.random.PRNGKey(0), jnp.ones([]))
+

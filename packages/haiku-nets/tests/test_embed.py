@@ -65,12 +65,13 @@ def test_embedding_matrix():
 
 
 @pytest.mark.parametrize("dtype", [np.float16, jnp.bfloat16])
-def test_embedding_matrix_dtype_is_kept(dtype):
+def test_embedding_matrix_dtype_is_kept_and_one_hot_gives_float32(dtype):
+    # As in dm-haiku: the one-hot matrix has JAX's default float dtype.
     matrix = jnp.asarray(np.arange(30).reshape(10, 3), dtype)
-    for style in ("ARRAY_INDEX", "ONE_HOT"):
+    for style, out_dtype in (("ARRAY_INDEX", dtype), ("ONE_HOT", jnp.float32)):
         params, out = run(lambda: hk.Embed(embedding_matrix=matrix, lookup_style=style), IDS)
         assert params["embed"]["embeddings"].dtype == dtype
-        assert out.dtype == dtype
+        assert out.dtype == out_dtype, style
         np.testing.assert_array_equal(np.asarray(out, np.float32),
                                       np.asarray(matrix, np.float32)[IDS])
 

@@ -180,6 +180,20 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     return _branches(frame, "switch", tuple(branches), run)
 
 
+# dm-haiku's words when hk.while_loop's body would create parameters or state.
+_WHILE_LOOP_INIT = """\
+hk.while_loop does not support initialization (since we cannot statically determine if your \
+loop will run at least once). Please use `hk.running_init` to run the body unconditionally:
+
+    if hk.running_init():
+      # Unconditionally connect the module at init time.
+      val = module(val)
+    else:
+      val = hk.while_loop(lambda val: val.mean() < 1, module, val)
+
+"""
+
+
 def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any]):
     """``fun`` as a loop body carrying the frame's state and keys as a :class:`StateIn`."""
     pure = pure_function(frame, fun)
@@ -189,6 +203,7 @@ def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any]):
         created = created_names(changes, given)
         if created:
             raise ValueError(
+                (_WHILE_LOOP_INIT if caller == "while_loop" else "") +
                 f"hk.{caller}: creating parameters or state inside the loop body is not "
                 f"supported (it created {created}): they must exist before the loop. "
                 "At init hk.scan and hk.fori_loop run the first step outside the loop "
@@ -307,6 +322,7 @@ def map(fun: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - mirrors jax.
     Returns:
       The stacked results.
     """
+    current_frame("map")  # Outside a transform: dm-haiku's hk.scan error, naming hk.map.
     return scan(lambda _, x: ((), fun(x)), (), xs)[1]
 
 
@@ -404,7 +420,8 @@ def while_loop(
                 f"{m}/{k}" for m, b in changes.state.items() for k in b
             )
             raise ValueError(
-                "hk.while_loop: cond_fun must not create parameters or state, set "
+                "`hk.while_loop` does not support `hk.set_state`, `hk.next_rng_key` (et al) "
+                "in `cond_fun`. hk.while_loop: cond_fun must not create parameters or state, set "
                 f"state or draw random keys (it wrote {written or 'random keys'}); "
                 "do that in body_fun."
             )

@@ -65,14 +65,37 @@ class StateOut(NamedTuple):
     rng: PRNGSequenceState | None
 
 
+def _outside(jax_name: str, caller: str = "", parens: str = "()") -> str:
+    """dm-haiku's words for ``hk.<caller>`` used outside a transform."""
+    caller = caller or jax_name.rpartition(".")[2]
+    return (f"hk.{caller}() should not be used outside of hk.transform{parens}. "
+            f"Use {jax_name}() instead.")
+
+
+# dm-haiku's message, verbatim, for each wrapper used outside a transform
+# (hk.value_and_grad and hk.map say what hk.grad and hk.scan say in dm-haiku,
+# which implements them with those), then what we add.
+_OUTSIDE = {
+    "grad": _outside("jax.grad"),
+    "value_and_grad": _outside("jax.grad", "grad")
+    + " (Here hk.value_and_grad: use jax.value_and_grad.)",
+    "remat": _outside("jax.remat", parens=""),
+    "eval_shape": _outside("jax.eval_shape"),
+    "cond": _outside("jax.cond"),
+    "switch": _outside("jax.switch"),
+    "scan": _outside("jax.lax.scan"),
+    "map": _outside("jax.lax.scan", "scan") + " (Here hk.map: use jax.lax.map.)",
+    "fori_loop": _outside("jax.lax.fori_loop"),
+    "while_loop": "`hk.params_frozen` must be used as part of an `hk.transform` (hk.while_loop "
+    "was called outside one: use jax.lax.while_loop there).",
+}
+
+
 def current_frame(caller: str) -> Frame:
-    """The current frame; a clear error naming ``hk.<caller>`` outside a transform."""
-    if not base.inside_transform():
-        raise ValueError(
-            f"hk.{caller} must be used as part of an `hk.transform`; outside one, "
-            "use the JAX function of the same name directly."
-        )
-    return base.current_frame(f"hk.{caller}")
+    """The current frame; dm-haiku's error for ``hk.<caller>`` outside a transform."""
+    if not base.inside_transform() and caller in _OUTSIDE:
+        raise ValueError(_OUTSIDE[caller])
+    return base.current_frame(f"hk.{caller}")  # "`hk.vmap` must be used as part of ..."
 
 
 def state_in(frame: Frame) -> StateIn:

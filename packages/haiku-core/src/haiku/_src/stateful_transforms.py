@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, random_keys
-from haiku._src.base import Frame
+from haiku._src import random_keys
 from haiku._src.state_passing import (
     StateIn,
     current_frame,
@@ -35,34 +34,10 @@ __all__ = ["eval_shape", "grad", "remat", "value_and_grad", "vmap"]
 
 T = TypeVar("T")
 
-# dm-haiku's messages for a wrapper used outside a transform.
-_OUTSIDE = {
-    "grad": "hk.grad() should not be used outside of hk.transform(). Use jax.grad() instead.",
-    "value_and_grad": (
-        "hk.grad() should not be used outside of hk.transform(). Use jax.grad() instead. "
-        "(Here hk.value_and_grad: use jax.value_and_grad.)"
-    ),
-    "remat": "hk.remat() should not be used outside of hk.transform. Use jax.remat() instead.",
-    "eval_shape": (
-        "hk.eval_shape() should not be used outside of hk.transform(). "
-        "Use jax.eval_shape() instead."
-    ),
-}
-
-
-def _frame(caller: str) -> Frame:
-    """The current frame; dm-haiku's error for ``hk.<caller>`` outside a transform."""
-    if not base.inside_transform():
-        if caller in _OUTSIDE:
-            raise ValueError(_OUTSIDE[caller])
-        base.current_frame(f"hk.{caller}")  # "`hk.vmap` must be used as part of ..."
-    return current_frame(caller)
-
-
 def _value_and_grad(caller, fun, argnums, has_aux, holomorphic):
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        frame = _frame(caller)
+        frame = current_frame(caller)
         pure = pure_function(frame, fun)
 
         def differentiated(*args: Any, **kwargs: Any):
@@ -230,6 +205,13 @@ def vmap(
     Returns:
       See :func:`jax.vmap`.
     """
+    if not jax.tree.leaves(in_axes) and axis_size is None:
+        # dm-haiku refuses even with an axis_size; we let JAX's axis_size work.
+        raise ValueError(
+            f"{getattr(fun, '__name__', repr(fun))} must have at least one non-None value in "
+            f"in_axes to use with `hk.vmap`. (Got in_axes={in_axes!r}: give the mapped axis "
+            "of at least one argument, e.g. in_axes=0, or an axis_size.)"
+        )
     if split_rng is None:
         if vmap.require_split_rng:  # type: ignore[attr-defined]
             raise TypeError(
@@ -245,7 +227,7 @@ def vmap(
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        frame = _frame("vmap")
+        frame = current_frame("vmap")
         given = state_in(frame)
         rng_axis = None
         if split_rng and given.rng is not None:
@@ -343,7 +325,7 @@ def remat(
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        frame = _frame("remat")
+        frame = current_frame("remat")
         checkpointed = jax.checkpoint(
             # As in dm-haiku, remat is the one wrapper whose modules take names.
             pure_function(frame, fun, isolate_names=False),
@@ -378,6 +360,6 @@ def eval_shape(fun: Callable[..., T], *args: Any, **kwargs: Any) -> T:
       The shapes and dtypes of the outputs of ``fun`` as
       ``jax.ShapeDtypeStruct`` trees.
     """
-    frame = _frame("eval_shape")
+    frame = current_frame("eval_shape")
     out, _ = jax.eval_shape(pure_function(frame, fun), state_in(frame), *args, **kwargs)
     return out

@@ -58,8 +58,8 @@ def get_channel_index(data_format: str) -> int:
             return -1
     raise ValueError(
         f"Unable to extract channel information from {data_format!r}. Valid data "
-        "formats are spatial (e.g. `NCHW`), sequential (e.g. `BTHWD`), "
-        "`channels_first` and `channels_last`."
+        "formats are spatial (e.g.`NCHW`), sequential (e.g. `BTHWD`), "
+        "`channels_first` and `channels_last`)."  # dm-haiku's words, verbatim.
     )
 
 

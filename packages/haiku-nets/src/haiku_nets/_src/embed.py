@@ -21,7 +21,10 @@ class EmbedLookupStyle(enum.Enum):
     - ``ONE_HOT``: a one-hot encoding of the ids times the embedding matrix,
       a matrix multiplication (often faster on TPU).
 
-    The result is the same; speed and memory use differ.
+    The values are the same; speed and memory use differ. As in dm-haiku,
+    ``ONE_HOT`` multiplies by a one-hot matrix of JAX's default float dtype,
+    so ``bfloat16``/``float16`` embeddings give ``float32`` results with it
+    (``ARRAY_INDEX`` keeps the embeddings' dtype).
 
     >>> hk.EmbedLookupStyle["ONE_HOT"]
     <EmbedLookupStyle.ONE_HOT: 2>
@@ -186,5 +189,7 @@ class Embed(hk.Module):
         embeddings = jnp.asarray(self.embeddings)
         if style is EmbedLookupStyle.ARRAY_INDEX:
             return embeddings[ids]
-        one_hot = jax.nn.one_hot(ids, self.vocab_size, dtype=embeddings.dtype)
+        # One-hot in JAX's default float dtype, as dm-haiku does: bfloat16 or
+        # float16 embeddings give float32 results with this style.
+        one_hot = jax.nn.one_hot(ids, self.vocab_size)
         return jnp.dot(one_hot, embeddings, precision=precision)

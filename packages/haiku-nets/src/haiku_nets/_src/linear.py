@@ -52,7 +52,7 @@ class Linear(hk.Module):
     def __call__(self, inputs: jax.Array, *, precision: jax.lax.Precision | None = None) -> jax.Array:
         """Computes a linear transform of the input (over its last axis)."""
         if not inputs.shape:
-            raise ValueError(f"{self.module_name}: Linear input must not be scalar, got shape ().")
+            raise ValueError(f"Input must not be scalar. ({self.module_name}: Linear got shape ().)")
         input_size = self.input_size = inputs.shape[-1]
         output_size = self.output_size
         dtype = inputs.dtype
