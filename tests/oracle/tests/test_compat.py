@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +106,30 @@ def test_only_tests_dm_haiku_ran_are_compared():
     # A test our run never collected counts as lost.
     _, lost, _ = compat_main.compare_outcomes(theirs, running.FileRun({"T::a": "passed"}, {}))
     assert lost == ["T::b", "T::d"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is not None,
+                    reason="stand-ins are only installed where TensorFlow is not")
+def test_tensorflow_stand_ins_let_a_file_collect_and_fail_only_the_tests_using_it(tmp_path):
+    (tmp_path / "tf_test.py").write_text(textwrap.dedent("""\
+        import tensorflow as tf
+        from jax.experimental import jax2tf
+
+        def test_without_tf():
+            assert 1 + 1 == 2
+
+        def test_convert():
+            jax2tf.convert(abs)
+
+        def test_tensor():
+            tf.constant(1)
+        """))
+    run = running.run_file(Path(sys.executable), tmp_path, "tf_test.py",
+                           running.theirs_environment(), running.THEIRS_ARGS)
+    assert run.outcomes == {"tf_test::test_without_tf": "passed",
+                            "tf_test::test_convert": "failed", "tf_test::test_tensor": "failed"}
+    assert run.messages["tf_test::test_convert"] == (
+        "ModuleNotFoundError: jax.experimental.jax2tf.convert: TensorFlow is not installed "
+        "(the compat session does not install it)")
+    assert run.messages["tf_test::test_tensor"].startswith(
+        "ModuleNotFoundError: tensorflow.constant: TensorFlow is not installed")

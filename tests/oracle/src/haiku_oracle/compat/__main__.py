@@ -33,14 +33,16 @@ def _baseline(root: Path, package: Path, files: list[str], jobs: int | None
     """dm-haiku's outcomes for ``files``, cached under everything that decides them."""
     python, versions = environment.oracle_python(TOOLS)
     key = hashlib.sha256(json.dumps([root.name, versions, runner.cpu_fingerprint(),
-                                     runner.steering_environment()]).encode()).hexdigest()[:16]
+                                     runner.steering_environment(),
+                                     running.STANDINS.read_text()]).encode()).hexdigest()[:16]
     cache = environment.cache_dir() / "compat" / f"baseline-{key}.json"
     with filelock.FileLock(f"{cache}.lock"):  # Concurrent runs compute each file once.
         known = json.loads(cache.read_text()) if cache.exists() else {}
         missing = [f for f in files if f not in known]
         if missing:
-            env = environment.worker_environment()
-            for name, result in running.run_files(python, package, missing, env, jobs=jobs).items():
+            env = running.theirs_environment()
+            for name, result in running.run_files(python, package, missing, env,
+                                                  running.THEIRS_ARGS, jobs).items():
                 known[name] = {"outcomes": result.outcomes, "messages": result.messages}
             cache.write_text(json.dumps(known, indent=1, sort_keys=True))
     return {f: running.FileRun(known[f]["outcomes"], known[f]["messages"]) for f in files}

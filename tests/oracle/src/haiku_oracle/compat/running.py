@@ -82,14 +82,28 @@ def run_files(python: Path, root: Path, files: Sequence[str], env: Mapping[str, 
         return {f: futures[f].result() for f in files}
 
 
-OURS_ARGS = ("-p", "haiku_oracle.compat.shim")
-"""The pytest arguments of a run against our haiku: load the shim first."""
+STANDINS = Path(__file__).with_name("standins") / "haiku_compat_standins.py"
+"""The stand-ins plugin both runs load (TensorFlow, where it is not installed)."""
+
+THEIRS_ARGS = ("-p", STANDINS.stem)
+"""The pytest arguments of a run on dm-haiku."""
+
+OURS_ARGS = (*THEIRS_ARGS, "-p", "haiku_oracle.compat.shim")
+"""The pytest arguments of a run against our haiku: the shim too."""
+
+
+def theirs_environment() -> dict[str, str]:
+    """The oracle's environment, with the stand-ins plugin importable."""
+    from haiku_oracle import environment
+
+    return {**environment.worker_environment(), "PYTHONPATH": str(STANDINS.parent)}
 
 
 def ours_environment(dm_haiku_package: Path) -> dict[str, str]:
-    """This environment, plus what the shim needs to find dm-haiku's package."""
+    """This environment, the stand-ins plugin, and what the shim needs to find dm-haiku."""
     from haiku_oracle.compat import shim
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(STANDINS.parent)
     env[shim.ENV] = str(dm_haiku_package)
     return env
