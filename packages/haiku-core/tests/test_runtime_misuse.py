@@ -88,7 +88,7 @@ def test_parameter_requested_twice_with_different_shapes():
 
 @pytest.mark.parametrize(
     "shape, error",
-    [([2, -1], ValueError), ([2, 2.5], TypeError), ((np.int64(-2),), ValueError), ([True], TypeError)],
+    [([2, -1], TypeError), ([2, 2.5], TypeError), ((np.int64(-2),), TypeError), ([True], TypeError)],
 )
 @pytest.mark.parametrize("getter", ["get_parameter", "get_state"])
 def test_negative_or_non_integer_sizes_are_refused_naming_the_value(getter, shape, error):

@@ -136,5 +136,5 @@ def test_outputs_must_have_the_merged_axis():
 
 
 def test_num_dims_must_be_positive():
-    with pytest.raises(ValueError, match="num_dims must be at least 1, got 0"):
+    with pytest.raises(TypeError, match="num_dims must be at least 1, got 0"):
         hk.BatchApply(jnp.sin, num_dims=0)

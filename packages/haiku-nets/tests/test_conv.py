@@ -386,7 +386,7 @@ def test_mask_shape_error():
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: hk.Conv2D(4, 3, padding="FOO"), ValueError, "conv2_d: padding must be"),
+        (lambda: hk.Conv2D(4, 3, padding="FOO"), RuntimeError, "conv2_d: padding must be"),
         (lambda: hk.Conv2D(4, 3, padding=[(1, 1)] * 3), TypeError, "conv2_d: padding must be"),
         (lambda: hk.Conv2D(4, 3, padding=[hk.pad.same] * 3), TypeError, "length 1 or 2"),
         (lambda: hk.Conv2D(4, 3, padding=[(1, 1)] * 3), TypeError,

@@ -220,14 +220,14 @@ def test_bad_inputs_raise_clear_errors():
     lstm_state = hk.LSTMState(hidden=jnp.zeros([B, H]), cell=jnp.zeros([B, H]))
     with pytest.raises(ValueError, match=r"^LSTM input must be rank-1 or rank-2\. lstm: .* \(2, 5, 3\)"):
         _apply(lambda x: hk.LSTM(H)(x, lstm_state), jnp.ones([B, 5, F]))
-    with pytest.raises(ValueError, match=r"lstm: prev_state.hidden and prev_state.cell must "
+    with pytest.raises(TypeError, match=r"lstm: prev_state.hidden and prev_state.cell must "
                                          r"have shape \(3, 4\) .* \(2, 4\) and \(2, 4\)"):
         _apply(lambda x: hk.LSTM(H)(x, lstm_state), jnp.ones([3, F]))
-    with pytest.raises(ValueError, match=r"gru: state must have shape \(2, 4\) .* got \(2, 5\)"):
+    with pytest.raises(TypeError, match=r"gru: state must have shape \(2, 4\) .* got \(2, 5\)"):
         _apply(lambda x: hk.GRU(H)(x, jnp.zeros([B, 5])), jnp.ones([B, F]))
     with pytest.raises(ValueError, match=r"^GRU input must be rank-1 or rank-2\. gru: "):
         _apply(lambda x: hk.GRU(H)(x, jnp.zeros([B, H])), jnp.ones([B, 1, F]))
     conv_state = hk.LSTMState(hidden=jnp.zeros([B, 5, 2]), cell=jnp.zeros([B, 5, 2]))
-    with pytest.raises(ValueError, match=r"conv1_dlstm: inputs of shape \(2, 6, 3\) .* "
+    with pytest.raises(TypeError, match=r"conv1_dlstm: inputs of shape \(2, 6, 3\) .* "
                                          r"state.hidden \(2, 5, 2\)"):
         _apply(lambda x: hk.Conv1DLSTM((5,), 2, 3)(x, conv_state), jnp.ones([B, 6, 3]))

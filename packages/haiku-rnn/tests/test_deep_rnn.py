@@ -97,7 +97,7 @@ def test_deep_rnn_errors():
         deep = hk.DeepRNN([hk.LSTM(2), hk.GRU(2)])
         return deep(x, deep.initial_state(B)[:1])
 
-    with pytest.raises(ValueError, match=r"deep_rnn: state must hold one entry per RNNCore "
+    with pytest.raises(IndexError, match=r"deep_rnn: state must hold one entry per RNNCore "
                                          r"layer \(2\), got 1"):
         hk.transform(wrong_state).init(jax.random.PRNGKey(0), randn(0, B, F))
 

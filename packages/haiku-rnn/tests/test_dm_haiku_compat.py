@@ -140,7 +140,7 @@ def test_skip_connections_need_rnn_cores_in_dm_haikus_words():
 @pytest.mark.parametrize("axis", [1, -2])
 def test_expand_apply_axis_error_in_dm_haikus_words(axis):
     with pytest.raises(ValueError, match=rf"^expand_apply currently only supports axis=0 or "
-                                         rf"axis=-1, got axis={axis}\."):
+                                         rf"axis=-1\. \(Got axis={axis}\.\)$"):
         hk.expand_apply(lambda x: x, axis=axis)
 
 

@@ -151,16 +151,16 @@ def test_unroll_errors():
     with pytest.raises(ValueError, match=r"dynamic_unroll: input_sequence entries disagree on "
                                          r"the number of time steps: \[\(3, 2\), \(4, 2\)\]"):
         apply({}, None, (jnp.ones([3, 2]), jnp.ones([4, 2])))
-    with pytest.raises(ValueError, match=r"dynamic_unroll: with time_major=False every "
+    with pytest.raises(IndexError, match=r"dynamic_unroll: with time_major=False every "
                                          r"input_sequence entry must be \[B, T, ...\], got "
                                          r"shapes \[\(3,\)\]"):
         apply({}, None, jnp.ones([3]), time_major=False)
-    with pytest.raises(ValueError, match="dynamic_unroll: every input_sequence entry needs a "
+    with pytest.raises(IndexError, match="dynamic_unroll: every input_sequence entry needs a "
                                          "time axis, got a scalar"):
         apply({}, None, (jnp.ones([3]), jnp.float32(1)))
-    with pytest.raises(ValueError, match="dynamic_unroll: input_sequence has no arrays"):
+    with pytest.raises(IndexError, match="dynamic_unroll: input_sequence has no arrays"):
         apply({}, None, {})
-    with pytest.raises(ValueError, match="static_unroll: input_sequence has zero time steps"):
+    with pytest.raises(TypeError, match="static_unroll: input_sequence has zero time steps"):
         hk.transform(lambda: hk.static_unroll(hk.IdentityCore(), jnp.ones([0, 2]), ())).apply(
             {}, None)
 
@@ -181,5 +181,5 @@ def test_expand_apply():
     assert calls[-1] == ((2, 3, 1), (2, 3, 1))
     np.testing.assert_array_equal(out["n"], x.sum(axis=0, keepdims=True))
     assert hk.expand_apply(f).__name__ == "f"
-    with pytest.raises(ValueError, match=r"^expand_apply currently only supports axis=0 or axis=-1, got axis=1\."):
+    with pytest.raises(ValueError, match=r"^expand_apply currently only supports axis=0 or axis=-1\. \(Got axis=1\.\)$"):
         hk.expand_apply(f, axis=1)

@@ -341,9 +341,10 @@ def _checked_shape(caller: str, bundle_name: str, name: str, shape: Sequence[int
     shape = tuple(shape)
     for size in shape:
         # Symbolic sizes (jax.export shape polymorphism) pass through.
-        wrong_type = isinstance(size, (bool, float, complex))
-        if wrong_type or (isinstance(size, (int, np.integer)) and size < 0):
-            raise (TypeError if wrong_type else ValueError)(
+        if isinstance(size, (bool, float, complex)) or (
+                isinstance(size, (int, np.integer)) and size < 0):
+            # TypeError for both, as JAX raises for such shapes in dm-haiku.
+            raise TypeError(
                 f"{caller}: '{bundle_name}/{name}' was requested with shape {list(shape)}; "
                 "every size must be a non-negative integer (check the module's size "
                 "arguments)."

@@ -96,7 +96,8 @@ class NonEmptyStateError(ValueError):
 
 
 _SIGNATURES = (
-    "For reference the parameters for apply are `apply(params, rng, ...)` for "
+    # dm-haiku's words, its doubled backquote included.
+    "For reference the parameters for apply are `apply(params, rng, ...)`` for "
     "`hk.transform` and `apply(params, state, rng, ...)` for `hk.transform_with_state`."
 )
 
@@ -113,7 +114,7 @@ def _rng_sequence(rng: Any, fn_name: str, signature: str) -> PRNGSequence | None
     except ValueError as e:
         raise ValueError(
             f"{fn_name} must be called with an RNG as the {signature}. The object "
-            f"was of type {type(rng)}: {rng!r}"
+            f"was of type {type(rng)}: {rng}"
         ) from e
     return PRNGSequence(rng)
 
@@ -381,7 +382,7 @@ def _raise_if_state(state: Mapping[str, Any], use: str = "hk.transform_with_stat
     if state:
         raise NonEmptyStateError(
             "If your transformed function uses `hk.{get,set}_state` then use "
-            f"`{use}` (state found for {sorted(state)})."
+            f"`{use}`. (State found for {sorted(state)}.)"
         )
 
 

@@ -50,10 +50,11 @@ class BatchApply:
           num_dims: The number of leading axes to merge (at least 1).
 
         Raises:
-          ValueError: If ``num_dims`` is smaller than 1.
+          TypeError: If ``num_dims`` is smaller than 1.
         """
         if int(num_dims) < 1:
-            raise ValueError(f"BatchApply: num_dims must be at least 1, got {num_dims}.")
+            # TypeError: what dm-haiku's reshape raises for it.
+            raise TypeError(f"BatchApply: num_dims must be at least 1, got {num_dims}.")
         self._f = f
         self.num_dims = int(num_dims)
 

@@ -41,7 +41,8 @@ def resolve_padding(
     if isinstance(padding, str):
         upper = padding.upper()
         if upper not in PADDING_STRINGS:
-            raise ValueError(
+            # RuntimeError: what JAX's convolution raises for it in dm-haiku.
+            raise RuntimeError(
                 f"{module}: padding must be 'SAME', 'VALID', pad functions or "
                 f"(before, after) pairs, got {padding!r}."
             )

@@ -114,7 +114,8 @@ class SpectralNorm(hk.Module):
         u0 = hk.get_state("u0", (1, matrix.shape[-1]), matrix.dtype,
                           init=hk.initializers.RandomNormal())
         if u0.shape != (1, matrix.shape[-1]):
-            raise ValueError(
+            # TypeError: what dm-haiku's matrix product raises for it.
+            raise TypeError(
                 f"{self.module_name}: the state u0 has shape {tuple(u0.shape)} (set by an "
                 f"earlier call) but the input of shape {value.shape} needs "
                 f"{(1, matrix.shape[-1])}.")

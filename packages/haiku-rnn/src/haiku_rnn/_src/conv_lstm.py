@@ -81,7 +81,8 @@ class ConvNDLSTM(RNNCore):
         n = self.num_spatial_dims
         in_shape, hidden_shape = jnp.shape(inputs), jnp.shape(state.hidden)
         if len(in_shape) not in (n + 1, n + 2) or in_shape[:-1] != hidden_shape[:-1]:
-            raise ValueError(
+            # TypeError: what dm-haiku's gate arithmetic raises for it.
+            raise TypeError(
                 f"{self.module_name}: inputs of shape {in_shape} must be "
                 f"[batch, *spatial, channels] (rank {n + 2}, or {n + 1} unbatched) with "
                 f"the batch and spatial shape of state.hidden {hidden_shape}."

@@ -49,7 +49,8 @@ class _DeepRNN(RNNCore):
         """
         state = tuple(state)
         if len(state) != self._num_cores():
-            raise ValueError(
+            # IndexError: what dm-haiku's indexing of the state raises for it.
+            raise IndexError(
                 f"{self.module_name}: state must hold one entry per RNNCore layer "
                 f"({self._num_cores()}), got {len(state)}."
             )

@@ -33,7 +33,7 @@ def expand_apply(f: Callable[..., Any], axis: int = 0) -> Callable[..., Any]:
     """
     if axis not in (0, -1):
         raise ValueError(
-            f"expand_apply currently only supports axis=0 or axis=-1, got axis={axis!r}."
+            f"expand_apply currently only supports axis=0 or axis=-1. (Got axis={axis!r}.)"
         )
 
     @functools.wraps(f)

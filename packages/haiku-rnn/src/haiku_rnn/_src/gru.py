@@ -77,7 +77,8 @@ class GRU(RNNCore):
         hidden_size = self.hidden_size
         expected = (*jnp.shape(inputs)[:-1], hidden_size)
         if jnp.shape(state) != expected:
-            raise ValueError(
+            # TypeError: what dm-haiku's matrix product raises for it.
+            raise TypeError(
                 f"{self.module_name}: state must have shape {expected} for inputs of "
                 f"shape {jnp.shape(inputs)} (hidden_size={hidden_size}), got "
                 f"{jnp.shape(state)}."

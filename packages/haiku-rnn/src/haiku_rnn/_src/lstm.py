@@ -93,7 +93,8 @@ class LSTM(RNNCore):
             )
         expected = (*jnp.shape(inputs)[:-1], self.hidden_size)
         if jnp.shape(hidden) != expected or jnp.shape(prev_state.cell) != expected:
-            raise ValueError(
+            # TypeError: what dm-haiku's gate arithmetic raises for it.
+            raise TypeError(
                 f"{self.module_name}: prev_state.hidden and prev_state.cell must have shape "
                 f"{expected} for inputs of shape {jnp.shape(inputs)} "
                 f"(hidden_size={self.hidden_size}), got {jnp.shape(hidden)} and "

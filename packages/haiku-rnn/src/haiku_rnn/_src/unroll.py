@@ -18,10 +18,11 @@ def _swap_batch_time(tree: Any) -> Any:
 
 def _num_steps(caller: str, input_sequence: Any) -> int:
     leaves = jax.tree.leaves(input_sequence)
+    # IndexError for these two: what dm-haiku's reading of the time axis raises.
     if not leaves:
-        raise ValueError(f"{caller}: input_sequence has no arrays to unroll over.")
+        raise IndexError(f"{caller}: input_sequence has no arrays to unroll over.")
     if any(jnp.ndim(x) == 0 for x in leaves):
-        raise ValueError(f"{caller}: every input_sequence entry needs a time axis, got a scalar.")
+        raise IndexError(f"{caller}: every input_sequence entry needs a time axis, got a scalar.")
     lengths = {jnp.shape(x)[0] for x in leaves}
     if len(lengths) != 1:
         shapes = [jnp.shape(x) for x in leaves]
@@ -35,7 +36,8 @@ def _check_batch_major(caller: str, input_sequence: Any) -> None:
     ranks = [jnp.ndim(x) for x in jax.tree.leaves(input_sequence)]
     if any(r < 2 for r in ranks):
         shapes = [jnp.shape(x) for x in jax.tree.leaves(input_sequence)]
-        raise ValueError(
+        # IndexError: what dm-haiku's swap of the batch and time axes raises.
+        raise IndexError(
             f"{caller}: with time_major=False every input_sequence entry must be "
             f"[B, T, ...], got shapes {shapes}."
         )
@@ -165,7 +167,8 @@ def static_unroll(
         input_sequence = _swap_batch_time(input_sequence)
     num_steps = _num_steps("static_unroll", input_sequence)
     if num_steps == 0:
-        raise ValueError("static_unroll: input_sequence has zero time steps.")
+        # TypeError: what dm-haiku's stacking of no outputs raises for it.
+        raise TypeError("static_unroll: input_sequence has zero time steps.")
     state = initial_state
     outputs = []
     for t in range(num_steps):
