@@ -28,14 +28,14 @@ class _DeepRNN(RNNCore):
 
     def __init__(self, layers: Sequence[Any], skip_connections: bool, name: str | None = None):
         super().__init__(name=name)
-        self.layers = tuple(layers)
+        self.layers = layers  # As given (a list stays a list), as in dm-haiku.
         self.skip_connections = skip_connections
         if skip_connections:
             for layer in self.layers:
                 if not isinstance(layer, RNNCore):
                     raise ValueError(
                         "skip_connections requires for all layers to be `hk.RNNCore`s. "
-                        f"Layers is: {list(self.layers)!r} (deep_rnn_with_skip_connections: "
+                        f"Layers is: {self.layers} (deep_rnn_with_skip_connections: "
                         f"{layer!r} is not an hk.RNNCore)."
                     )
 
