@@ -43,6 +43,7 @@ nox.options.sessions = [
     "flax",
     "experimental",
     "integration",
+    "compat",
     "examples",
     "extras",
     "lint",
@@ -268,9 +269,10 @@ def compat(session: nox.Session) -> None:
     dm-haiku's tests come from the oracle's venv (the one dm-haiku download,
     in the cache outside the repository), one pytest process per file, on
     dm-haiku (cached baseline) and on ours through an import shim that serves
-    each ``haiku._src`` name from our public API. ``-k SUBSTRING`` after
-    ``--`` picks files. Not yet part of ``.ci/run``: issue 17 closes the gaps
-    it lists first.
+    each ``haiku._src`` name from our public API. Fails on any test or example
+    that passes on dm-haiku only. After ``--``: ``-k SUBSTRING`` picks files,
+    ``--internal`` also runs (informational) the files that test dm-haiku's
+    internals.
     """
     _install_local(session, [*DISTRIBUTIONS.values(), ORACLE], *TEST_DEPS, *INTEGRATION_DEPS,
                    "absl-py", "dm-tree", "dill", "cloudpickle", "flax", "jmp", "optax")
