@@ -46,12 +46,34 @@ RAISED_BY_JAX = {
     "dynamic_unroll of entries with different lengths": "jax.lax.scan's length check",
     "dynamic_unroll batch-major of a rank-1 sequence": "swapping the batch and time axes",
     "dynamic_unroll of an empty sequence": "reading the time axis of no arrays",
+    "MaxPool zero window": "jax.lax.reduce_window's window check",
+    "BatchNorm axis out of range": "indexing the input's shape",
+    "RMSNorm axis out of range": "indexing the input's shape",
+    "Conv2D output channels not a multiple of feature groups":
+        "jax.lax.conv_general_dilated's feature group check",
+    "Conv2D padding that is not a pair": "jax.lax.conv_general_dilated's padding check",
+    "Conv2D empty padding": "indexing the first entry of the padding",
+    "ResNet use_projection of two entries": "indexing use_projection",
+    "MultiHeadAttention rank-1 query": "unpacking the query's shape",
+    "ExponentialMovingAverage value of another shape after init": "broadcasting in the average",
+    "VectorQuantizer inputs of another width": "jnp.reshape of the inputs",
+    "Reshape to a float size": "jax's shape check in jnp.reshape",
+    "Reshape to a negative size": "jnp.reshape",
+    "dropout broadcast dimension equal to the rank": "assignment into the shape list",
 }
 
 # Rows where ours differs from dm-haiku 0.0.17 on purpose: {row id: why}.
 DIFFERENCES = {
     "SpectralNorm zero steps": "dm-haiku crashes (UnboundLocalError: its power iteration "
     "never runs, so v0 is unset); ours refuses n_steps < 1 with a ValueError when made",
+    "LayerNorm axis out of range": "dm-haiku does not raise (it normalizes over a wrong axis "
+    "set); ours refuses an axis outside the input's rank",
+    "LayerNorm scalar input": "dm-haiku crashes (ZeroDivisionError: `axis % ndim` with rank "
+    "0); ours says the input needs a dimension",
+    "RMSNorm scalar input": "dm-haiku crashes (ZeroDivisionError: `axis % ndim` with rank 0); "
+    "ours says the input needs a dimension",
+    "Conv2D zero feature groups": "dm-haiku crashes (ZeroDivisionError: channels % 0); ours "
+    "refuses feature_group_count < 1 when made",
 }
 
 

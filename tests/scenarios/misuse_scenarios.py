@@ -8,6 +8,8 @@ oracle), each returning the exception's type name and message. Rows run
 eagerly on tiny inputs (no compilation beyond single ops).
 """
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 
@@ -29,6 +31,19 @@ def apply_with_init_of(fn, init_args, apply_args, params_of=None):
 
 def ones(*shape, dtype=jnp.float32):
     return jnp.ones(shape, dtype)
+
+
+def twice(module, first, second):
+    """Calls the same ``module`` on ``first``, then on ``second``."""
+    module(first)
+    return module(second)
+
+
+def without_deprecation_warnings(fn):
+    """Runs ``fn`` with DeprecationWarnings ignored (the error, not the warning, is checked)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return fn()
 
 
 CATALOGUE = [
@@ -190,6 +205,179 @@ CATALOGUE = [
      TypeError, ["hk.get_state", "'~/count'", "[-3]"]),
     ("SpectralNorm zero steps", lambda: init(lambda x: hk.SpectralNorm(n_steps=0)(x), ones(3, 2)),
      ValueError, ["spectral_norm:", "`n_steps` is 0"]),
+    # -- haiku-nets: pooling ----------------------------------------------------------------
+    ("MaxPool window of more entries than input axes",
+     lambda: init(lambda x: hk.MaxPool((1, 2, 2, 1, 1), 1, "VALID")(x), ones(1, 4, 4, 2)),
+     AssertionError, ["max_pool", "(1, 2, 2, 1, 1)", "(1, 4, 4, 2)"]),
+    ("avg_pool channel axis beyond the input",
+     lambda: hk.avg_pool(ones(1, 4, 4, 2), 2, 2, "VALID", channel_axis=5),
+     ValueError, ["Invalid channel axis 5 for (1, 4, 4, 2)", "avg_pool"]),
+    ("MaxPool zero window", lambda: init(lambda x: hk.MaxPool(0, 1, "VALID")(x), ones(1, 4, 4, 2)),
+     TypeError, ["max_pool", "window_shape (1, 0, 0, 1)", "positive"]),
+    # -- haiku-nets: normalization --------------------------------------------------------------
+    ("GroupNorm rank changed after init",
+     lambda: init(lambda x, y: twice(hk.GroupNorm(2), x, y), ones(1, 2, 2, 4), ones(1, 2, 4)),
+     ValueError, ["The rank of the inputs cannot change between calls", "rank=4", "rank=3",
+                  "group_norm:", "(1, 2, 4)"]),
+    ("GroupNorm scale at call time with create_scale",
+     lambda: init(lambda x: hk.GroupNorm(2)(x, scale=jnp.ones([4])), ones(1, 2, 2, 4)),
+     ValueError, ["Cannot pass `scale` at call time if `create_scale=True`.", "(group_norm)"]),
+    ("LayerNorm offset_init without create_offset",
+     lambda: init(lambda x: hk.LayerNorm(-1, True, False, offset_init=jnp.zeros)(x), ones(2, 3)),
+     ValueError, ["Cannot set `offset_init` if `create_offset=False`.", "(layer_norm)"]),
+    ("LayerNorm axis of another type",
+     lambda: init(lambda x: hk.LayerNorm("a", True, True)(x), ones(2, 3)),
+     ValueError, ["`axis` should be an int, slice or iterable of ints.", "layer_norm"]),
+    ("LayerNorm axis out of range",
+     lambda: init(lambda x: hk.LayerNorm(3, True, True)(x), ones(2, 3)),
+     ValueError, ["layer_norm:", "(3,)", "(2, 3)"]),
+    ("LayerNorm offset at call time with create_offset",
+     lambda: init(lambda x: hk.LayerNorm(-1, False, True)(x, offset=jnp.zeros([3])), ones(2, 3)),
+     ValueError, ["Cannot pass `offset` at call time if `create_offset=True`.", "(layer_norm)"]),
+    ("LayerNorm scalar input", lambda: init(lambda x: hk.LayerNorm(-1, True, True)(x), ones()),
+     ValueError, ["layer_norm:", "shape ()"]),
+    ("RMSNorm scale_init without create_scale",
+     lambda: init(lambda x: hk.RMSNorm(-1, create_scale=False, scale_init=jnp.ones)(x),
+                  ones(2, 3)),
+     ValueError, ["Cannot set `scale_init` if `create_scale=False`.", "(rms_norm)"]),
+    ("RMSNorm scalar input", lambda: init(lambda x: hk.RMSNorm(-1)(x), ones()),
+     ValueError, ["rms_norm:", "shape ()"]),
+    ("BatchNorm index groups without cross-replica axis",
+     lambda: init(lambda x: hk.BatchNorm(True, True, 0.9,
+                                         cross_replica_axis_index_groups=[[0]])(x, True),
+                  ones(2, 3)),
+     ValueError, ["`cross_replica_axis` name must be specifiedif", "(batch_norm:"]),
+    ("BatchNorm axis out of range",
+     lambda: init(lambda x: hk.BatchNorm(True, True, 0.9, axis=[5])(x, True), ones(2, 3)),
+     IndexError, ["batch_norm:", "(5,)", "(2, 3)"]),
+    ("RMSNorm axis out of range", lambda: init(lambda x: hk.RMSNorm(2)(x), ones(2, 3)),
+     IndexError, ["rms_norm:", "(2,)", "(2, 3)"]),
+    # -- haiku-nets: convolutions -------------------------------------------------------------
+    ("Conv2D zero feature groups",
+     lambda: init(lambda x: hk.Conv2D(2, 3, feature_group_count=0)(x), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_d:", "feature_group_count must be >= 1, got 0"]),
+    ("Conv2D input channels not a multiple of feature groups",
+     lambda: init(lambda x: hk.Conv2D(2, 3, feature_group_count=2)(x), ones(1, 4, 4, 3)),
+     ValueError, ["Inputs channels 3 should be a multiple of feature_group_count 2",
+                  "conv2_d:", "(1, 4, 4, 3)"]),
+    ("Conv2D output channels not a multiple of feature groups",
+     lambda: init(lambda x: hk.Conv2D(3, 3, feature_group_count=2)(x), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_d:", "output_channels=3", "feature_group_count=2"]),
+    ("Conv2D kernel shape of three entries",
+     lambda: init(lambda x: hk.Conv2D(2, (3, 3, 3))(x), ones(1, 4, 4, 2)),
+     TypeError, ["kernel_shape must be a scalar or sequence of length 1 or sequence of length 2.",
+                 "(3, 3, 3)"]),
+    ("Conv2D padding that is not a pair",
+     lambda: init(lambda x: hk.Conv2D(2, 3, padding=[(1,), (1,)])(x), ones(1, 4, 4, 2)),
+     ValueError, ["conv2_d:", "padding", "(1,)"]),
+    ("Conv2D empty padding",
+     lambda: init(lambda x: hk.Conv2D(2, 3, padding=[])(x), ones(1, 4, 4, 2)),
+     IndexError, ["conv2_d:", "padding is empty"]),
+    ("Conv2DTranspose output shape the input cannot give",
+     lambda: init(lambda x: hk.Conv2DTranspose(2, 3, stride=2, output_shape=(12, 12))(x),
+                  ones(1, 4, 4, 2)),
+     ValueError, ["The expected input size with the current set of input parameters is 6 which "
+                  "doesn't match the actual input size 4.", "conv2_d_transpose:"]),
+    ("Conv2DTranspose output shape with explicit padding",
+     lambda: init(lambda x: hk.Conv2DTranspose(2, 3, output_shape=(4, 4),
+                                               padding=[(1, 1), (1, 1)])(x), ones(1, 4, 4, 2)),
+     ValueError, ["When specifying `output_shape`, ensure that paddding is 'VALID' or 'SAME'.",
+                  "conv2_d_transpose:"]),
+    ("ConvNDTranspose with zero spatial dims",
+     lambda: init(lambda x: hk.ConvNDTranspose(0, 2, 3)(x), ones(1, 4, 2)),
+     ValueError, ["We only support convolution operations for `num_spatial_dims` greater than 0, "
+                  "received num_spatial_dims=0.", "(conv_nd_transpose)"]),
+    # -- haiku-nets: other modules ----------------------------------------------------------------
+    ("MLP b_init without bias",
+     lambda: init(lambda x: hk.nets.MLP([2], with_bias=False, b_init=jnp.zeros)(x), ones(1, 2)),
+     ValueError, ["When with_bias=False b_init must not be set."]),
+    ("MLP rng without dropout",
+     lambda: init(lambda x: hk.nets.MLP([2])(x, rng=K), ones(1, 2)),
+     ValueError, ["RNG should only be passed when using dropout."]),
+    ("MLP reversed before it is called",
+     lambda: init(lambda x: hk.nets.MLP([2]).reverse()(x), ones(1, 2)),
+     ValueError, ["You cannot reverse an MLP until it has been called."]),
+    ("MobileNetV1 strides and channels of other lengths",
+     lambda: init(lambda x: hk.nets.MobileNetV1(strides=(1, 2), channels=(8,))(x, True),
+                  ones(1, 8, 8, 3)),
+     ValueError, ["`strides` and `channels` must have the same length.", "mobile_net_v1:"]),
+    ("ResNet blocks_per_group of three entries",
+     lambda: init(lambda x: hk.nets.ResNet((1, 1, 1), 10)(x, True), ones(1, 8, 8, 3)),
+     ValueError, ["`blocks_per_group` must be of length 4 not 3", "res_net:", "(1, 1, 1)"]),
+    ("ResNet use_projection of two entries",
+     lambda: init(lambda x: hk.nets.ResNet((1, 1, 1, 1), 10, use_projection=(True, True))(
+         x, True), ones(1, 8, 8, 3)),
+     IndexError, ["res_net:", "(True, True)"]),
+    ("MultiHeadAttention both w_init and w_init_scale",
+     lambda: without_deprecation_warnings(lambda: init(
+         lambda x: hk.MultiHeadAttention(2, 3, w_init_scale=1.0, w_init=jnp.ones)(x, x, x),
+         ones(3, 4))),
+     ValueError, ["Please provide only `w_init`, not `w_init_scale`.", "multi_head_attention:"]),
+    ("MultiHeadAttention without w_init",
+     lambda: init(lambda x: hk.MultiHeadAttention(2, 3)(x, x, x), ones(3, 4)),
+     ValueError, ["Please provide a weight initializer: `w_init`.", "multi_head_attention:"]),
+    ("MultiHeadAttention mask of another rank",
+     lambda: init(lambda x: hk.MultiHeadAttention(2, 3, w_init=jnp.ones)(
+         x, x, x, mask=jnp.ones([3, 3])), ones(3, 4)),
+     ValueError, ["Mask dimensionality 2 must match logits dimensionality 3.",
+                  "multi_head_attention:", "(3, 3)", "(2, 3, 3)"]),
+    ("MultiHeadAttention rank-1 query",
+     lambda: init(lambda x, y: hk.MultiHeadAttention(2, 3, w_init=jnp.ones)(x, y, y),
+                  ones(4), ones(3, 4)),
+     ValueError, ["multi_head_attention:", "query", "shape (4,)"]),
+    ("ExponentialMovingAverage warmup with zero debiasing",
+     lambda: init(lambda x: hk.ExponentialMovingAverage(0.9, zero_debias=True,
+                                                        warmup_length=2)(x), ones(2)),
+     ValueError, ["Zero debiasing does not make sense when warming up the value of the average",
+                  "(exponential_moving_average: warmup_length=2.)"]),
+    ("ExponentialMovingAverage value of another shape after init",
+     lambda: apply_with_init_of(lambda x: hk.ExponentialMovingAverage(0.9)(x), [ones(2)],
+                                [ones(3)]),
+     TypeError, ["exponential_moving_average:", "(3,)", "(2,)"]),
+    ("EMAParamsTree of a non-mapping",
+     lambda: init(lambda: hk.EMAParamsTree(0.9)([1.0])),
+     AttributeError, ["'list' object has no attribute 'items'", "ema_params_tree"]),
+    ("VectorQuantizerEMA decay above 1",
+     lambda: init(lambda x: hk.nets.VectorQuantizerEMA(2, 3, 0.25, 1.5)(x, is_training=True),
+                  ones(1, 2)),
+     ValueError, ["decay must be in range [0, 1]", "vector_quantizer_ema: got 1.5"]),
+    ("VectorQuantizer inputs of another width",
+     lambda: init(lambda x: hk.nets.VectorQuantizer(2, 3, 0.25)(x, is_training=True),
+                  ones(1, 3)),
+     TypeError, ["vector_quantizer:", "embedding_dim=2", "(1, 3)"]),
+    ("Reshape preserve_dims 0",
+     lambda: init(lambda x: hk.Reshape((-1,), preserve_dims=0)(x), ones(2, 3)),
+     ValueError, ["Argument preserve_dims should be non-zero.", "(reshape:"]),
+    ("Reshape to a float size",
+     lambda: init(lambda x: hk.Reshape((2.5,))(x), ones(2, 3)),
+     TypeError, ["reshape:", "(2.5,)"]),
+    ("Reshape to a negative size",
+     lambda: init(lambda x: hk.Reshape((-2,))(x), ones(2, 3)),
+     TypeError, ["reshape:", "(-2,)"]),
+    ("dropout broadcast dimension beyond the input",
+     lambda: hk.dropout(K, 0.5, ones(2, 3), broadcast_dims=(3,)),
+     ValueError, ["Broadcast dimension does not exist. Got dimension 3 for shape [2, 3].",
+                  "dropout:"]),
+    ("dropout broadcast dimension equal to the rank",
+     lambda: hk.dropout(K, 0.5, ones(2, 3), broadcast_dims=(2,)),
+     IndexError, ["dropout:", "broadcast dimension 2", "[2, 3]"]),
+    ("Embed lookup style of another type",
+     lambda: init(lambda x: hk.Embed(5, 3, lookup_style=3)(x), ones(2, dtype=jnp.int32)),
+     NotImplementedError, ["3 is not supported by hk.Embed.", "(embed:"]),
+    ("Embed rank-1 embedding matrix",
+     lambda: init(lambda x: hk.Embed(embedding_matrix=jnp.ones([5]))(x),
+                  ones(2, dtype=jnp.int32)),
+     IndexError, ["embed:", "shape (5,)"]),
+    ("Embed rank-3 embedding matrix",
+     lambda: init(lambda x: hk.Embed(embedding_matrix=jnp.ones([5, 3, 2]))(x),
+                  ones(2, dtype=jnp.int32)),
+     ValueError, ["'embed/embeddings' with retrieved shape (5, 3, 2)", "(embed:",
+                  "got shape (5, 3, 2)"]),
+    ("Embed vocab size that disagrees with the matrix",
+     lambda: init(lambda x: hk.Embed(4, embedding_matrix=jnp.ones([5, 3]))(x),
+                  ones(2, dtype=jnp.int32)),
+     ValueError, ["An `embedding_matrix` was supplied but the `vocab_size` of 4 was not "
+                  "consistent with its shape (5, 3).", "(embed:"]),
 ]
 
 

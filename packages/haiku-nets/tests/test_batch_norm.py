@@ -151,12 +151,17 @@ def test_rank_one_and_scalar_inputs():
      "Cannot pass `offset` at call time if `create_offset=True`"),
     (dict(data_format="NHWCX"), {}, "Unable to extract channel information from 'NHWCX'"),
     (dict(cross_replica_axis_index_groups=[[0]]), {}, "`cross_replica_axis` name must be specified"),
-    (dict(axis=[0, 3]), {}, r"batch_norm: `axis` \(0, 3\) is out of range for inputs of shape "
-                            r"\(4, 3, 5\) \(rank 3\)"),
 ])
 def test_errors(kwargs, call, message):
     with pytest.raises(ValueError, match=message):
         _bn(**kwargs).init(None, _x(), **call)
+
+
+def test_axis_out_of_range():
+    # IndexError, as dm-haiku's indexing of the input's shape.
+    with pytest.raises(IndexError, match=r"batch_norm: `axis` \(0, 3\) is out of range for "
+                                         r"inputs of shape \(4, 3, 5\) \(rank 3\)"):
+        _bn(axis=[0, 3]).init(None, _x())
 
 
 def test_test_mode_without_state_fails():

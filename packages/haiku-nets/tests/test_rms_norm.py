@@ -107,8 +107,6 @@ def test_mixed_precision_policy():
     (lambda: hk.RMSNorm(-1, param_axis=1.0), (2, 3),
      r"^`axis` should be an int, slice or iterable of ints\. Got: 1\.0 "
      r"\(rms_norm: `param_axis`\)"),
-    (lambda: hk.RMSNorm(2), (2, 3),
-     r"rms_norm: `axis` \(2,\) is out of range for inputs of shape \(2, 3\) \(rank 2\)"),
     (lambda: hk.RMSNorm(-1, param_axis=[0, 2]), (2, 3),
      r"rms_norm: `param_axis` \(0, 2\) is out of range for inputs of shape \(2, 3\)"),
     (lambda: hk.RMSNorm(-1), (), "rms_norm: inputs must have at least one dimension"),
@@ -117,3 +115,11 @@ def test_errors(make, shape, message):
     f = hk.transform(lambda x: make()(x))
     with pytest.raises(ValueError, match=message):
         f.init(None, np.ones(shape, np.float32))
+
+
+def test_axis_out_of_range():
+    # IndexError, as dm-haiku's indexing of the input's shape.
+    f = hk.transform(lambda x: hk.RMSNorm(2)(x))
+    with pytest.raises(IndexError, match=r"rms_norm: `axis` \(2,\) is out of range for inputs "
+                                         r"of shape \(2, 3\) \(rank 2\)"):
+        f.init(None, np.ones((2, 3), np.float32))

@@ -121,11 +121,11 @@ def test_quantize_and_embeddings():
 
 
 def test_inputs_of_the_wrong_size_are_an_error():
-    with pytest.raises(ValueError, match=r"vector_quantizer: .*embedding_dim=4.*\(2, 5\)"):
+    with pytest.raises(TypeError, match=r"vector_quantizer: .*embedding_dim=4.*\(2, 5\)"):
         VQ.init(jax.random.PRNGKey(0), np.ones([2, 5], np.float32), True)
     ema = hk.transform_with_state(
         lambda x: hk.nets.VectorQuantizerEMA(D, K, 0.25, decay=0.9)(x, True))
-    with pytest.raises(ValueError, match=r"vector_quantizer_ema: .*embedding_dim=4.*\(3,\)"):
+    with pytest.raises(TypeError, match=r"vector_quantizer_ema: .*embedding_dim=4.*\(3,\)"):
         ema.init(jax.random.PRNGKey(0), np.ones([3], np.float32))
 
 

@@ -155,7 +155,8 @@ class BatchNorm(hk.Module):
             axis = tuple(self.axis)
             for a in axis:
                 if not -rank <= a < rank:
-                    raise ValueError(
+                    # IndexError: what dm-haiku's indexing of the input's shape raises.
+                    raise IndexError(
                         f"{self.module_name}: `axis` {axis} is out of range for inputs of "
                         f"shape {shape} (rank {rank})."
                     )

@@ -110,7 +110,8 @@ class ConvND(hk.Module):
         self.channel_index = conv_utils.check_data_format(self.module_name, data_format)
         self.dimension_numbers = dimension_numbers(n, self.channel_index, kernel_io=(1, 0))
         self.padding = conv_utils.resolve_padding(
-            self.module_name, padding, self.kernel_shape, self.kernel_dilation
+            self.module_name, padding, self.kernel_shape, self.kernel_dilation,
+            empty_error=IndexError,
         )
 
     def __call__(self, inputs: jax.Array, *, precision: jax.lax.Precision | None = None) -> jax.Array:

@@ -31,11 +31,14 @@ def resolve_padding(
     rate: tuple[int, ...],
     *,
     allow_padfn: bool = True,
+    empty_error: type[Exception] = TypeError,
 ) -> Padding:
     """Turns any accepted padding argument into a string or explicit pairs.
 
     Pad functions get the effective kernel size ``(kernel - 1) * rate + 1`` of
     their dimension; one pair or one pad function is used for every dimension.
+    An empty sequence raises ``empty_error``: what dm-haiku raises for it in the
+    calling module (IndexError in ConvND, JAX's TypeError elsewhere).
     """
     n = len(kernel_shape)
     if isinstance(padding, str):
@@ -56,7 +59,27 @@ def resolve_padding(
         )
     try:
         return tuple(pad.create_from_padfn(padding, kernel_shape, rate, n))
-    except TypeError as e:
+    except (TypeError, AssertionError) as e:
+        if isinstance(padding, Sequence) and not _has_callable(padding):
+            if len(padding) == 0 and empty_error is IndexError:
+                # IndexError: what dm-haiku's look at the first entry raises for it.
+                raise IndexError(
+                    f"list index out of range ({module}: padding is empty; pass 'SAME', "
+                    f"'VALID', a (before, after) pair or a sequence of 1 or {n} of them.)"
+                ) from None
+            if len(padding) == 0:
+                # TypeError: what dm-haiku's convolution raises for no pads.
+                raise TypeError(
+                    f"{module}: padding is empty; pass 'SAME', 'VALID', a (before, after) pair "
+                    f"or a sequence of 1 or {n} of them.") from None
+            if isinstance(padding[0], int) or len(padding) in (1, n):
+                # ValueError: what dm-haiku's jax.lax.conv_general_dilated raises for it.
+                raise ValueError(
+                    f"{module}: padding {padding!r} is not a (before, after) pair of "
+                    f"integers, or a sequence of 1 or {n} of them."
+                ) from None
+        if isinstance(e, AssertionError):
+            raise
         # dm-haiku's wording first: its check of (before, after) pairs, or that
         # of pad functions (the message of `pad`).
         lead = str(e) if _has_callable(padding) else (

@@ -38,11 +38,16 @@ def _checked_mask_shape(rng, rate, x, broadcast_dims) -> list[int] | None:
     x_shape = list(np.shape(x))
     shape = list(x_shape)
     for axis in broadcast_dims:
-        if not -len(shape) <= axis < len(shape):
+        if axis > len(shape):
             raise ValueError(
                 f"Broadcast dimension does not exist. Got dimension {axis} for shape "
                 f"{x_shape}. (dropout: broadcast_dims {tuple(broadcast_dims)} must be axes "
                 "of x.)")
+        if not -len(shape) <= axis < len(shape):
+            # IndexError: what dm-haiku's assignment into the shape list raises for it.
+            raise IndexError(
+                f"list assignment index out of range (dropout: broadcast dimension {axis} for "
+                f"shape {x_shape}; broadcast_dims {tuple(broadcast_dims)} must be axes of x.)")
         shape[axis] = 1
     return shape
 
@@ -95,7 +100,9 @@ def dropout(
 
     Raises:
       ValueError: If ``rate`` is known and outside ``[0, 1)``, or an axis of
-        ``broadcast_dims`` is out of range.
+        ``broadcast_dims`` is above the rank of ``x``.
+      IndexError: If an axis of ``broadcast_dims`` is the rank of ``x``, or
+        below minus the rank.
       TypeError: If ``rng`` is not a JAX random key.
     """
     shape = _checked_mask_shape(rng, rate, x, broadcast_dims)

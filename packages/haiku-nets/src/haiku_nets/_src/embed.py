@@ -119,10 +119,6 @@ class Embed(hk.Module):
                 raise IndexError(
                     f"tuple index out of range ({self.module_name}: `embedding_matrix` must "
                     f"be a [vocab_size, embed_dim] matrix, got shape {matrix.shape}.)")
-            if matrix.ndim > 2:
-                raise ValueError(
-                    f"{self.module_name}: `embedding_matrix` must be a [vocab_size, "
-                    f"embed_dim] matrix, got shape {matrix.shape}.")
             for label, given, actual in (("vocab_size", vocab_size, matrix.shape[0]),
                                          ("embed_dim", embed_dim, matrix.shape[1])):
                 if given and given != actual:
@@ -131,6 +127,13 @@ class Embed(hk.Module):
                         f"was not consistent with its shape {matrix.shape}. "
                         f"({self.module_name}: leave `{label}` out to infer it from the "
                         "matrix.)")
+            if matrix.ndim > 2:
+                # dm-haiku's words: its hk.get_parameter of a [vocab_size, embed_dim] matrix.
+                raise ValueError(
+                    f"'{self.module_name}/embeddings' with retrieved shape {matrix.shape} does "
+                    f"not match shape={list(matrix.shape[:2])} dtype={jnp.float32!r} "
+                    f"({self.module_name}: `embedding_matrix` must be a [vocab_size, embed_dim] "
+                    f"matrix, got shape {matrix.shape}.)")
             vocab_size, embed_dim = matrix.shape
             self._dtype = matrix.dtype
             w_init = lambda shape, dtype: matrix  # noqa: E731

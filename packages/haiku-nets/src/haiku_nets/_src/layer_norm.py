@@ -50,7 +50,7 @@ def check_axis(axis: AxisOrAxes, module: str,
 
 
 def resolve_axes(axis: slice | tuple[int, ...], shape: Sequence[int], module: str,
-                 what: str = "axis") -> tuple[int, ...]:
+                 what: str = "axis", error: type[Exception] = ValueError) -> tuple[int, ...]:
     """The non-negative, sorted, distinct axes of ``shape`` that ``axis`` names.
 
     >>> resolve_axes((-1,), (2, 3, 4), "layer_norm")
@@ -64,7 +64,7 @@ def resolve_axes(axis: slice | tuple[int, ...], shape: Sequence[int], module: st
     axes = axis
     for a in axes:
         if not -rank <= a < rank:
-            raise ValueError(
+            raise error(
                 f"{module}: `{what}` {axis!r} is out of range for inputs of shape "
                 f"{tuple(shape)} (rank {rank})."
             )

@@ -54,7 +54,8 @@ def _per_axis(
             f"{caller}: {what} must be an int or a sequence of ints, got {size!r}."
         ) from None
     if len(sizes) > ndim:
-        raise ValueError(
+        # AssertionError: what dm-haiku's ``assert x.ndim == len(size)`` raises for it.
+        raise AssertionError(
             f"{caller}: {what} {sizes} has {len(sizes)} entries but the input of shape "
             f"{value_shape} has rank {ndim}; give at most one entry per input axis."
         )
@@ -73,7 +74,8 @@ def _prepare(value, window_shape, strides, padding, channel_axis, caller):
     window = _per_axis("window_shape", shape, window_shape, channel_axis, caller)
     stride = _per_axis("strides", shape, strides, channel_axis, caller)
     if any(w < 1 for w in window) or any(s < 1 for s in stride):
-        raise ValueError(
+        # TypeError: what dm-haiku's jax.lax.reduce_window raises for it.
+        raise TypeError(
             f"{caller}: window_shape {window} and strides {stride} must be positive."
         )
     return value, window, stride
@@ -122,8 +124,10 @@ def max_pool(
       Pooled result. Same rank and dtype as ``value``.
 
     Raises:
-      ValueError: If the padding is not valid, or the window or strides do not
-        fit the rank of ``value``.
+      ValueError: If the padding or ``channel_axis`` is not valid.
+      AssertionError: If the window or strides have more entries than
+        ``value`` has axes.
+      TypeError: If the window or strides are not ints or are not positive.
     """
     return _max_pool(value, window_shape, strides, padding, channel_axis, "max_pool")
 
@@ -184,8 +188,10 @@ def avg_pool(
       Pooled result. Same rank as ``value``.
 
     Raises:
-      ValueError: If the padding is not valid, or the window or strides do not
-        fit the rank of ``value``.
+      ValueError: If the padding or ``channel_axis`` is not valid.
+      AssertionError: If the window or strides have more entries than
+        ``value`` has axes.
+      TypeError: If the window or strides are not ints or are not positive.
     """
     return _avg_pool(value, window_shape, strides, padding, channel_axis, "avg_pool")
 

@@ -76,7 +76,8 @@ class RMSNorm(hk.Module):
         shape = tuple(inputs.shape)
         if not shape:
             raise ValueError(f"{name}: inputs must have at least one dimension, got shape ().")
-        axes = resolve_axes(self.axis, shape, name)
+        # IndexError: what dm-haiku's indexing of the input's shape raises for it.
+        axes = resolve_axes(self.axis, shape, name, error=IndexError)
         scale = None
         if self.create_scale:
             p_shape = param_shape(resolve_axes(self.param_axis, shape, name, "param_axis"), shape)

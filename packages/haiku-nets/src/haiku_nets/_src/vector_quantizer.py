@@ -28,7 +28,8 @@ def _codebook_init() -> hk.initializers.Initializer:
 def _check_inputs(module: hk.Module, inputs: jax.Array, embedding_dim: int) -> None:
     shape = jnp.shape(inputs)
     if not shape or shape[-1] != embedding_dim:
-        raise ValueError(
+        # TypeError: what dm-haiku's jnp.reshape of the inputs raises for it.
+        raise TypeError(
             f"{module.module_name}: the last dimension of the inputs must be embedding_dim="
             f"{embedding_dim}, got inputs of shape {tuple(shape)}.")
 
@@ -167,7 +168,7 @@ class VectorQuantizer(hk.Module):
           ``[N, num_embeddings]``), where ``N`` is the number of input vectors.
 
         Raises:
-          ValueError: If the last dimension of ``inputs`` is not
+          TypeError: If the last dimension of ``inputs`` is not
             ``embedding_dim``.
         """
         del is_training  # Same computation in training and evaluation.
@@ -311,7 +312,7 @@ class VectorQuantizerEMA(hk.Module):
           :class:`VectorQuantizer`.
 
         Raises:
-          ValueError: If the last dimension of ``inputs`` is not
+          TypeError: If the last dimension of ``inputs`` is not
             ``embedding_dim``.
         """
         _check_inputs(self, inputs, self.embedding_dim)
