@@ -194,8 +194,12 @@ loop will run at least once). Please use `hk.running_init` to run the body uncon
 """
 
 
-def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any]):
-    """``fun`` as a loop body carrying the frame's state and keys as a :class:`StateIn`."""
+def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any], lead: str = ""):
+    """``fun`` as a loop body carrying the frame's state and keys as a :class:`StateIn`.
+
+    ``lead``: dm-haiku's own words, if it has any, to start the error raised when
+    the body creates parameters or state.
+    """
     pure = pure_function(frame, fun)
 
     def body(given: StateIn, *args: Any):
@@ -203,8 +207,7 @@ def _loop_body(frame: Frame, caller: str, fun: Callable[..., Any]):
         created = created_names(changes, given)
         if created:
             raise ValueError(
-                (_WHILE_LOOP_INIT if caller == "while_loop" else "") +
-                f"hk.{caller}: creating parameters or state inside the loop body is not "
+                f"{lead}hk.{caller}: creating parameters or state inside the loop body is not "
                 f"supported (it created {created}): they must exist before the loop. "
                 "At init hk.scan and hk.fori_loop run the first step outside the loop "
                 "for this reason; if the body constructs modules, construct them "
@@ -409,7 +412,7 @@ def while_loop(
       The final loop value.
     """
     frame = current_frame("while_loop")
-    body = _loop_body(frame, "while_loop", body_fun)
+    body = _loop_body(frame, "while_loop", body_fun, lead=_WHILE_LOOP_INIT)
     pure_cond = pure_function(frame, cond_fun)
 
     def loop_cond(carry):

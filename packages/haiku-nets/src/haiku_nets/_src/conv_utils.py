@@ -61,17 +61,13 @@ def resolve_padding(
         return tuple(pad.create_from_padfn(padding, kernel_shape, rate, n))
     except (TypeError, AssertionError) as e:
         if isinstance(padding, Sequence) and not _has_callable(padding):
-            if len(padding) == 0 and empty_error is IndexError:
-                # IndexError: what dm-haiku's look at the first entry raises for it.
-                raise IndexError(
-                    f"list index out of range ({module}: padding is empty; pass 'SAME', "
-                    f"'VALID', a (before, after) pair or a sequence of 1 or {n} of them.)"
-                ) from None
             if len(padding) == 0:
-                # TypeError: what dm-haiku's convolution raises for no pads.
-                raise TypeError(
-                    f"{module}: padding is empty; pass 'SAME', 'VALID', a (before, after) pair "
-                    f"or a sequence of 1 or {n} of them.") from None
+                detail = (f"{module}: padding is empty; pass 'SAME', 'VALID', a (before, "
+                          f"after) pair or a sequence of 1 or {n} of them.")
+                # dm-haiku's ConvND looks at the first entry (IndexError, whose words
+                # lead); elsewhere its convolution raises a TypeError for no pads.
+                raise empty_error(f"list index out of range ({detail})"
+                                  if empty_error is IndexError else detail) from None
             if isinstance(padding[0], int) or len(padding) in (1, n):
                 # ValueError: what dm-haiku's jax.lax.conv_general_dilated raises for it.
                 raise ValueError(
