@@ -46,6 +46,85 @@ def without_deprecation_warnings(fn):
         return fn()
 
 
+class NoSuperInit(hk.Module):
+    """A module whose constructor never calls ``super().__init__()``."""
+
+    def __init__(self):
+        pass
+
+
+class ParameterBeforeSuper(hk.Module):
+    """A module that makes a parameter before ``super().__init__()``."""
+
+    def __init__(self):
+        hk.get_parameter("w", [], init=jnp.zeros)
+        super().__init__()
+
+
+class SubmoduleBeforeSuper(hk.Module):
+    """A module that makes a submodule before ``super().__init__()``."""
+
+    def __init__(self):
+        hk.Linear(1)
+        super().__init__()
+
+
+def name_scope_used(times, nested):
+    """Enters one ``hk.name_scope`` ``times`` times, one after the other or nested."""
+    scope = hk.name_scope("scope")
+    if nested:
+        with scope, scope:
+            pass
+    else:
+        for _ in range(times):
+            with scope:
+                pass
+
+
+def lift_with_state_of(fn, use_updater):
+    """Lifts the init of ``fn`` with state; calls ``use_updater`` on its updater."""
+    lifted, updater = hk.lift_with_state(hk.transform_with_state(fn).init)
+    lifted(None)
+    use_updater(updater)
+
+
+def lift_with_state_of_stateless():
+    lifted, _ = hk.lift_with_state(hk.transform(lambda: hk.get_parameter(
+        "w", [], init=jnp.zeros)).init)
+    lifted(None)
+
+
+def layer_stack_of(layer, *args, num_layers=2, **kwargs):
+    return init(lambda: hk.layer_stack(num_layers, **kwargs)(layer)(*args))
+
+
+def variadic_layer(*x):
+    return x
+
+
+def frozen(mutate):
+    """Applies ``mutate`` to an immutable params mapping."""
+    mutate(hk.data_structures.to_immutable_dict({"a": {"w": 1}}))
+
+
+def set_item(mapping):
+    mapping["a"] = 2
+
+
+def set_attribute(mapping):
+    mapping.foo = 2
+
+
+def tabulate_linear(**kwargs):
+    return hk.experimental.tabulate(hk.transform(lambda x: hk.Linear(1)(x)), **kwargs)(
+        ones(1, 1))
+
+
+def state():
+    """Makes one scalar state."""
+    return hk.get_state("s", [], init=jnp.zeros)
+
+
 CATALOGUE = [
     # (id, mistake, exception type, message fragments)
     # -- wrong input rank / channels ------------------------------------------------
@@ -378,16 +457,186 @@ CATALOGUE = [
                   ones(2, dtype=jnp.int32)),
      ValueError, ["An `embedding_matrix` was supplied but the `vocab_size` of 4 was not "
                   "consistent with its shape (5, 3).", "(embed:"]),
+    # -- haiku-core: modules and names ---------------------------------------------------
+    ("Module constructed outside any transform", lambda: hk.Linear(2),
+     ValueError, ["All `hk.Module`s must be initialized inside an `hk.transform`.",
+                  "(tried to construct Linear)"]),
+    ("Module without its super constructor", lambda: init(NoSuperInit),
+     ValueError, ["without calling the super constructor is not supported",
+                  "super(NoSuperInit, self).__init__()"]),
+    ("get_parameter before the super constructor", lambda: init(ParameterBeforeSuper),
+     ValueError, ["The super constructor must be called before you create parameters or "
+                  "submodules.", "`hk.get_parameter`", "ParameterBeforeSuper"]),
+    ("submodule before the super constructor", lambda: init(SubmoduleBeforeSuper),
+     ValueError, ["The super constructor must be called before you create parameters or "
+                  "submodules.", "SubmoduleBeforeSuper"]),
+    ("Module name with a slash", lambda: init(lambda: hk.Linear(2, name="a/b")),
+     ValueError, ["'a/b' is not a valid module name (must be a valid Python identifier)"]),
+    ("Module name of another type", lambda: init(lambda: hk.Linear(2, name=3)),
+     ValueError, ["3 is not a valid module name"]),
+    ("to_module of a lambda", lambda: init(lambda: hk.to_module(lambda x: x)()),
+     ValueError, ["'<lambda>' is not a valid module name", "pass `name=`"]),
+    ("name_scope outside any transform", lambda: hk.name_scope("a"),
+     ValueError, ["`hk.name_scope` must be used as part of an `hk.transform`"]),
+    ("name_scope with a leading slash", lambda: init(lambda: hk.name_scope("/a")),
+     ValueError, ["Name scopes must not start with /", "'/a'"]),
+    ("name_scope reused", lambda: init(lambda: name_scope_used(2, nested=False)),
+     ValueError, ["name_scope is not reusable", "make a new `hk.name_scope(...)`"]),
+    ("name_scope re-entered", lambda: init(lambda: name_scope_used(2, nested=True)),
+     ValueError, ["name_scope is not reentrant", "already active"]),
+    ("force_name of an empty string", lambda: init(lambda: hk.force_name("")),
+     ValueError, ["hk.force_name needs a non-empty string, got ''."]),
+    ("Deferred attribute the module lacks",
+     lambda: init(lambda: hk.Deferred(lambda: hk.Linear(1)).bogus),
+     AttributeError, ["'Deferred' object has no attribute 'bogus'", "('__call__',)"]),
+    # -- haiku-core: parameters, state and keys -------------------------------------------
+    ("get_parameter outside any transform",
+     lambda: hk.get_parameter("w", [], init=jnp.zeros),
+     ValueError, ["`hk.get_parameter` must be used as part of an `hk.transform`"]),
+    ("get_parameter without init", lambda: init(lambda: hk.get_parameter("w", [])),
+     ValueError, ["Initializer must be specified.", "'~/w' is a new parameter"]),
+    ("get_parameter of another shape",
+     lambda: init(lambda: (hk.get_parameter("w", [2], init=jnp.zeros),
+                           hk.get_parameter("w", [3], init=jnp.zeros))),
+     ValueError, ["'~/w' with retrieved shape (2,) does not match shape=[3]"]),
+    ("get_state without init", lambda: init(lambda: hk.get_state("s")),
+     ValueError, ["No value for 's' in '~', perhaps set an init function?"]),
+    ("get_state init without shape", lambda: init(lambda: hk.get_state("s", init=jnp.zeros)),
+     ValueError, ["Must provide shape and dtype to initialize 's' in '~'.", "pass `shape`"]),
+    ("running_init outside any transform", lambda: hk.running_init(),
+     ValueError, ["`hk.running_init` must be used as part of an `hk.transform`"]),
+    ("DO_NOT_STORE shape", lambda: hk.DO_NOT_STORE.shape,
+     ValueError, ["DO_NOT_STORE does not have a shape."]),
+    ("next_rng_key outside any transform", lambda: hk.next_rng_key(),
+     ValueError, ["`hk.next_rng_key` must be used as part of an `hk.transform`"]),
+    ("maybe_next_rng_key outside any transform", lambda: hk.maybe_next_rng_key(),
+     ValueError, ["`hk.maybe_next_rng_key` must be used as part of an `hk.transform`"]),
+    ("with_rng outside any transform", lambda: hk.with_rng(K).__enter__(),
+     ValueError, ["`hk.with_rng` must be used as part of an `hk.transform`"]),
+    ("next_rng_key without a key", lambda: hk.transform(lambda: hk.next_rng_key()).init(None),
+     ValueError, ["You must pass a non-None PRNGKey to init and/or apply",
+                  "(`hk.next_rng_key` was called.)"]),
+    ("init with a string for the key", lambda: hk.transform(lambda: 1).init("key"),
+     ValueError, ["Init must be called with an RNG as the first argument", "<class 'str'>"]),
+    ("PRNGSequence of a string", lambda: hk.PRNGSequence("abc"),
+     ValueError, ["The provided key is not a JAX PRNGKey but a <class 'str'>:\nabc"]),
+    ("PRNGSequence of a key of the wrong shape",
+     lambda: hk.PRNGSequence(jnp.zeros([3], jnp.uint32)),
+     ValueError, ["expected=(shape=(2,), dtype=uint32), actual=(shape=(3,), dtype=uint32)"]),
+    # -- haiku-core: transforms -----------------------------------------------------------
+    ("transform of a jitted function", lambda: hk.transform(jax.jit(lambda: 1)),
+     ValueError, ["A common error with Haiku is to pass an already jit",
+                  "(A jitted function was given to hk.transform.)"]),
+    ("transform with apply_rng", lambda: hk.transform(lambda: 1, apply_rng=False),
+     ValueError, ["The apply_rng argument has been removed"]),
+    ("without_apply_rng of a plain function", lambda: hk.without_apply_rng(lambda: 1),
+     ValueError, ["Must be called with the result of `hk.transformed`", "<class 'function'>"]),
+    ("vmap without split_rng", lambda: init(lambda: hk.vmap(lambda x: x)(ones(2))),
+     TypeError, ["Haiku now requires the split_rng argument to be passed to hk.vmap."]),
+    ("cond with operand and positional operands",
+     lambda: init(lambda: hk.cond(True, lambda x: x, lambda x: x, 1, operand=1)),
+     ValueError, ["When the operand keyword argument is used you cannot also pass operands "
+                  "positionally. Got operand=1 and *operands=(1,)", "hk.cond"]),
+    ("lift outside any transform", lambda: hk.lift(hk.transform(lambda: 1).init),
+     ValueError, ["`hk.lift` must be used as part of an `hk.transform`"]),
+    ("lift of a stateful init",
+     lambda: init(lambda: hk.lift(hk.transform_with_state(state).init)(None)),
+     ValueError, ["For stateful lifted functions use `hk.lift_with_state`"]),
+    ("lift_with_state of a stateless init", lambda: init(lift_with_state_of_stateless),
+     ValueError, ["hk.lift_with_state expects `init_fn` to return `(params, state)`"]),
+    ("LiftWithStateUpdater used twice",
+     lambda: init(lambda: lift_with_state_of(
+         state, lambda u: (u.ignore_update(), u.ignore_update()))),
+     ValueError, ["State updater must only be used once."]),
+    ("LiftWithStateUpdater left unused", lambda: init(lambda: lift_with_state_of(
+        state, lambda u: None)),
+     ValueError, ["LiftWithStateUpdater (from `lift_with_state`) must be used"]),
+    ("layer_stack of a function with *args", lambda: layer_stack_of(variadic_layer, ones(2)),
+     ValueError, ["should not have any `varargs` (that is *args) argument.",
+                  "positionalarguments", "`variadic_layer` takes *args"]),
+    ("layer_stack per-layer input of another length",
+     lambda: layer_stack_of(lambda x, y: (x, y), ones(2), ones(3, 2),
+                            with_per_layer_inputs=True),
+     AssertionError, ["3 != 2", "leading axis of size 2", "(3, 2)"]),
+    ("layer_stack per-layer output that is not a pair",
+     lambda: layer_stack_of(lambda x, y: x, ones(2), ones(2, 2), with_per_layer_inputs=True),
+     TypeError, ["must return a pair `(carry, per_layer_output)`"]),
+    ("layer_stack of negative num_layers",
+     lambda: layer_stack_of(lambda x: x, ones(2), num_layers=-1),
+     ValueError, ["num_layers must be non-negative, got -1."]),
+    ("layer_stack transparent without a map",
+     lambda: layer_stack_of(lambda x: x, ones(2), transparent=True),
+     ValueError, ["transparency_map must be provided with transparent=True."]),
+    # -- haiku-core: data structures, initializers, functions, config ----------------------
+    ("partition_n index out of range",
+     lambda: hk.data_structures.partition_n(lambda m, n, v: 5, {"a": {"w": ones(1)}}, 2),
+     AssertionError, ["5 must be in range [0, 2)"]),
+    ("partition_n index of another type",
+     lambda: hk.data_structures.partition_n(lambda m, n, v: "x", {"a": {"w": ones(1)}}, 2),
+     TypeError, ["partition_n's fn must return an int", "'x'", "a.w"]),
+    ("merge of duplicates of another shape",
+     lambda: hk.data_structures.merge({"a": {"w": ones(1)}}, {"a": {"w": ones(2)}},
+                                      check_duplicates=True),
+     ValueError, ["Duplicate array found with different shape/dtype for a.w: f32[1] vs f32[2]."]),
+    ("FlatMap item assignment", lambda: frozen(set_item),
+     TypeError, ["'FlatMap' object does not support item assignment"]),
+    ("FlatMap attribute assignment", lambda: frozen(set_attribute),
+     AttributeError, ["'FlatMap' object has no attribute 'foo'", "immutable"]),
+    ("tree_size of strings", lambda: hk.data_structures.tree_size({"a": {"w": "s"}}),
+     TypeError, ["tree_size expects a pytree of arrays", "type str"]),
+    ("VarianceScaling negative scale", lambda: hk.initializers.VarianceScaling(-1.0),
+     ValueError, ["`scale` must be a positive float."]),
+    ("VarianceScaling unknown mode", lambda: hk.initializers.VarianceScaling(mode="x"),
+     ValueError, ["Invalid `mode` argument: 'x'", "'fan_avg'"]),
+    ("VarianceScaling unknown distribution",
+     lambda: hk.initializers.VarianceScaling(distribution="x"),
+     ValueError, ["Invalid `distribution` argument: 'x'", "'uniform'"]),
+    ("Orthogonal of a 1-D shape", lambda: hk.initializers.Orthogonal()([3], jnp.float32),
+     ValueError, ["Orthogonal initializer requires at least a 2D shape."]),
+    ("Orthogonal axis out of range",
+     lambda: hk.initializers.Orthogonal(axis=3)([2, 2], jnp.float32),
+     IndexError, ["axis 3 is out of bounds for array of dimension 2"]),
+    ("Identity of a 1-D shape", lambda: hk.initializers.Identity()([3], jnp.float32),
+     ValueError, ["Identity initializer requires at least a 2D shape."]),
+    ("RandomNormal of an int dtype",
+     lambda: init(lambda: hk.get_parameter("w", [2], jnp.int32,
+                                           init=hk.initializers.RandomNormal())),
+     ValueError, ["dtype argument to `normal` must be a float or complex dtype, got int32"]),
+    ("multinomial of scalar logits", lambda: hk.multinomial(K, jnp.ones([]), 2),
+     IndexError, ["multinomial needs logits with at least one dimension", "shape ()"]),
+    ("config.set of an unknown option", lambda: hk.config.set(bogus=True),
+     TypeError, ["set() got an unexpected keyword argument 'bogus'"]),
+    ("config.context of an unknown option", lambda: hk.config.context(bogus=True),
+     TypeError, ["context() got an unexpected keyword argument 'bogus'"]),
+    # -- haiku-experimental -------------------------------------------------------------------
+    ("tabulate of an unknown column", lambda: tabulate_linear(columns=("bogus",)),
+     ValueError, ["Invalid column(s) ['bogus'], valid columns ['module', 'config',"]),
+    ("tabulate columns given as a string", lambda: tabulate_linear(columns="module"),
+     ValueError, ["Invalid column(s) ['m', 'o', 'd', 'u', 'l', 'e']",
+                  "did you mean ('module',)?"]),
+    ("tabulate of an unknown filter", lambda: tabulate_linear(filters=("bogus",)),
+     ValueError, ["Invalid filter(s) ['bogus'], valid filters ['has_output', 'has_params']"]),
+    ("eval_summary of a number", lambda: hk.experimental.eval_summary(3)(ones(1)),
+     TypeError, ["eval_summary expects a function", "got int: 3"]),
+    ("to_dot of a number", lambda: hk.experimental.to_dot(3)(ones(1)),
+     TypeError, ["hk.to_dot expects a function, got int: 3"]),
+    ("make_model_info of a number",
+     lambda: hk.experimental.jaxpr_info.make_model_info(3)(ones(1)),
+     TypeError, ["make_model_info expects a function, got int: 3"]),
 ]
 
 
 def _raised(mistake):
-    """What ``mistake`` raised, as JSON: ``{"type": ..., "message": ...}`` (or ``None``)."""
+    """What ``mistake`` raised, as JSON: its type, the names of every class it is
+    an instance of (an ``except`` for any of them catches it) and its message;
+    ``None`` for each if nothing was raised."""
     try:
         mistake()
     except Exception as error:  # noqa: BLE001 - recorded, not handled
-        return {"type": type(error).__name__, "message": str(error)}
-    return {"type": None, "message": None}
+        return {"type": type(error).__name__,
+                "types": [cls.__name__ for cls in type(error).__mro__],
+                "message": str(error)}
+    return {"type": None, "types": None, "message": None}
 
 
 SCENARIOS = {row[0]: (lambda mistake=row[1]: _raised(mistake)) for row in CATALOGUE}

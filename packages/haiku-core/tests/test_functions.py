@@ -99,7 +99,7 @@ def test_multinomial_accepts_numpy_logits():
 
 
 def test_multinomial_scalar_logits():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(IndexError) as info:
         hk.multinomial(jax.random.PRNGKey(0), jnp.array(1.0), 2)
     assert str(info.value) == (
         "multinomial needs logits with at least one dimension (the categories), got shape ()."

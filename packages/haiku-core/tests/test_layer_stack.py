@@ -371,7 +371,8 @@ def test_state_in_a_stateless_transform():
 
 def test_varargs_are_rejected_when_decorating():
     with pytest.raises(
-        ValueError, match=r"The function `f` should not have any `varargs` .*\(here `layer`\)"
+        ValueError,
+        match=r"The function `f` should not have any `varargs` .*\(here `layer` takes \*args",
     ):
 
         @hk.layer_stack(2)

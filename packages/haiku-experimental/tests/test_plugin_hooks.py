@@ -65,6 +65,18 @@ def test_plugin_adds_a_tabulate_column(registered):
     ]
 
 
+def test_unknown_column_lists_builtin_columns_first_then_plugin_columns(registered):
+    registered("demo_columns", haiku_experimental_tabulate_columns=state_columns)
+    f = hk.transform_with_state(lambda x: Counter()(x))
+    with pytest.raises(ValueError) as info:
+        hk.experimental.tabulate(f, columns=("bogus",))
+    assert str(info.value) == (
+        "Invalid column(s) ['bogus'], valid columns ['module', 'config', 'owned_params', "
+        "'input', 'output', 'params_size', 'params_bytes'] (tabulate: plugins add the "
+        "columns ['state_size'])"
+    )
+
+
 def test_two_plugins_defining_one_column_is_an_error(registered):
     registered("demo_a", haiku_experimental_tabulate_columns=state_columns)
     registered("demo_b", haiku_experimental_tabulate_columns=state_columns)

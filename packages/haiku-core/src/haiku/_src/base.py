@@ -260,7 +260,7 @@ def _bundle_name(frame: Frame, caller: str) -> str:
     except AttributeError:
         raise ValueError(
             "The super constructor must be called before you create parameters or "
-            f"submodules (`{caller}` was called in the constructor of "
+            f"submodules. (`{caller}` was called in the constructor of "
             f"{type(module).__name__} before `super().__init__()`)."
         ) from None
     check_not_closed_over(module)

@@ -133,7 +133,11 @@ def cond(
     del linear
     if operand is not _NO_OPERAND:
         if operands:
-            raise ValueError("hk.cond: pass either positional operands or operand=, not both.")
+            raise ValueError(
+                "When the operand keyword argument is used you cannot also pass operands "
+                f"positionally. Got operand={operand} and *operands={operands} (hk.cond: "
+                "pass either positional operands or operand=, not both)."
+            )
         operands = (operand,)
     frame = current_frame("cond")
 

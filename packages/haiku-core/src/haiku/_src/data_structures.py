@@ -92,10 +92,15 @@ class FlatMap(Mapping[K, V], Generic[K, V]):
         return hash(frozenset(self._data.items()))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"'FlatMap' object is immutable (cannot set {name!r}).")
+        raise AttributeError(
+            f"'FlatMap' object has no attribute {name!r} (a FlatMap is immutable: cannot set it)."
+        )
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"'FlatMap' object is immutable (cannot delete {name!r}).")
+        raise AttributeError(
+            f"'FlatMap' object has no attribute {name!r} (a FlatMap is immutable: cannot delete "
+            "it)."
+        )
 
     # Pickles name ``FlatMapping`` (as dm-haiku's do), which honours the
     # ``restore_flatmap`` option when loading.
@@ -383,7 +388,8 @@ def partition_n(
       which the function returned the current index.
 
     Raises:
-      ValueError: if ``fn`` returns an index outside ``[0, n)``.
+      AssertionError: if ``fn`` returns an index outside ``[0, n)`` (dm-haiku
+        asserts it).
       TypeError: if ``fn`` returns something that is not an integer.
     """
     buckets: list[dict[str, dict[str, T]]] = [{} for _ in range(n)]
@@ -396,7 +402,8 @@ def partition_n(
                 f"partition_n's fn must return an int, got {index!r} for {module_name}.{name}."
             ) from None
         if not 0 <= index < n:
-            raise ValueError(f"{index} must be in range [0, {n})")
+            # dm-haiku asserts this, hence the type.
+            raise AssertionError(f"{index} must be in range [0, {n})")
         buckets[index].setdefault(module_name, {})[name] = value
     return tuple(buckets)
 

@@ -57,11 +57,11 @@ def multinomial(rng: jax.Array, logits: Any, num_samples: int) -> jax.Array:
       Chosen categories, of shape ``logits.shape[:-1] + (num_samples,)``.
 
     Raises:
-      ValueError: if ``logits`` is a scalar.
+      IndexError: if ``logits`` is a scalar (it has no category axis).
     """
     logits = jnp.asarray(logits)
     if logits.ndim < 1:
-        raise ValueError(
+        raise IndexError(
             "multinomial needs logits with at least one dimension (the categories), "
             f"got shape {logits.shape}."
         )

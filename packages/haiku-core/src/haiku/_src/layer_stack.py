@@ -93,10 +93,12 @@ def _check_no_varargs(f: Callable[..., Any]) -> None:
         return
     if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
         name = getattr(f, "__name__", repr(f))
+        # dm-haiku's words (its missing space included), then ours.
         raise ValueError(
-            "The function `f` should not have any `varargs` (that is *args) "
-            f"argument (here `{name}`). Instead, it should only use explicit "
-            "positional arguments: they are the carry, so their number is fixed."
+            "The function `f` should not have any `varargs` (that is *args) argument. "
+            "Instead, it should only use explicit positionalarguments (here "
+            f"`{name}` takes *args: its positional arguments are the carry, so their "
+            "number is fixed)."
         )
 
 

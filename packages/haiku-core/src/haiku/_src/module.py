@@ -87,7 +87,7 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
         except AttributeError:
             raise ValueError(
                 "The super constructor must be called before you create parameters or "
-                f"submodules (a module was created in the constructor of "
+                f"submodules. (A module was created in the constructor of "
                 f"{type(parent.module).__name__} before `super().__init__()`)."
             ) from None
         base.check_not_closed_over(parent.module)
@@ -516,8 +516,9 @@ def to_module(f: Callable[..., Any]) -> type[Module]:
                 name = getattr(f, "__name__", None)
                 if not isinstance(name, str) or not name.isidentifier():
                     raise ValueError(
-                        f"hk.to_module cannot name a module after {f!r}: its "
-                        f"__name__ {name!r} is not a valid identifier; pass `name=`."
+                        f"{name!r} is not a valid module name (must be a valid Python "
+                        f"identifier). (hk.to_module names the module after {f!r}'s "
+                        "__name__; pass `name=`.)"
                     )
             super().__init__(name=name)
 

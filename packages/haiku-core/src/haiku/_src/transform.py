@@ -138,11 +138,13 @@ def _check_not_transformed(f: Any, caller: str) -> None:
     if type(f).__name__ in _JAX_TRANSFORMED_TYPES:
         raise ValueError(
             "A common error with Haiku is to pass an already jit (or pmap) decorated "
-            f"function into hk.transform (e.g. `hk.transform(jax.jit(f)))`, here into "
-            f"{caller}. You should instead jit/pmap the init or apply function you get "
-            "back from Haiku (e.g. `jax.jit(hk.transform(f).apply)`): the function "
-            "given to a Haiku transform is not pure (it reads params and rng from Haiku), "
-            "jit and pmap need the pure init and apply functions."
+            "function into hk.transform (e.g. `hk.transform(jax.jit(f)))`. You should "
+            "instead jit/pmap the init or apply function you get back from Haiku (e.g. "
+            "`jax.jit(hk.transform(f).apply)`).\n\nThis is because the function you pass "
+            "into hk.transform is not a pure function (because you don't explicitly pass "
+            "in/out params/rng). jit and pmap require you to pass in a pure function (such "
+            "as the init or apply functions Haiku gives you back from hk.transform). "
+            f"(A jitted function was given to {caller}.)"
         )
     if isinstance(f, _ANY_TRANSFORMED):
         raise TypeError(

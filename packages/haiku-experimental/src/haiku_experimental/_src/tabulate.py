@@ -133,15 +133,25 @@ def available_columns() -> dict[str, Column]:
 
 
 def _check(kind: str, requested: Sequence[str], valid: Sequence[str]) -> None:
+    """Raises, in dm-haiku's words first, unless every requested name is valid.
+
+    dm-haiku lists its built-in names; names plugins add come after, in our
+    context.
+    """
     invalid = [c for c in requested if c not in valid]
+    if not invalid:
+        return
+    builtin = list(BUILTIN_COLUMNS if kind == "column" else BUILTIN_FILTERS)
+    message = f"Invalid {kind}(s) {invalid}, valid {kind}s {[v for v in valid if v in builtin]}"
+    context = []
+    if added := [v for v in valid if v not in builtin]:
+        context.append(f"plugins add the {kind}s {added}")
     if isinstance(requested, str):  # Its characters are not names.
-        raise ValueError(
-            f"Invalid {kind}(s) {invalid}, valid {kind}s {list(valid)} (tabulate: {kind}s "
-            f"must be a sequence of names, got the string {requested!r}; did you mean "
-            f"({requested!r},)?)"
+        context.append(
+            f"{kind}s must be a sequence of names, got the string {requested!r}; did you "
+            f"mean ({requested!r},)?"
         )
-    if invalid:
-        raise ValueError(f"Invalid {kind}(s) {invalid}, valid {kind}s {list(valid)}")
+    raise ValueError(message + (f" (tabulate: {'; '.join(context)})" if context else ""))
 
 
 def tabulate(
