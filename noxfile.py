@@ -280,6 +280,52 @@ def compat(session: nox.Session) -> None:
         session.run("python", "-m", "haiku_oracle.compat", *session.posargs)
 
 
+# The JAX/Python matrix (``nox -s matrix``): every Python the distributions
+# declare, each on the lowest JAX they declare and on the newest the registry
+# serves for that Python. The suites of the distributions that hold Haiku's
+# JAX-facing code run there.
+MATRIX_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+MATRIX_DISTRIBUTIONS = ["core", "nets", "rnn"]
+
+
+def jax_floor() -> str:
+    """The lowest JAX haiku-core declares (its ``jax>=X`` requirement)."""
+    for requirement in map(Requirement, _project(DISTRIBUTIONS["core"])["dependencies"]):
+        if requirement.name == "jax":
+            (floor,) = [s.version for s in requirement.specifier if s.operator == ">="]
+            return floor
+    raise LookupError("haiku-core does not declare jax")
+
+
+@nox.session(python=MATRIX_PYTHONS)
+@nox.parametrize("jax", ["lowest", "newest"])
+def matrix(session: nox.Session, jax: str) -> None:
+    """Runs the core, nets and rnn suites and their doctests on one Python and JAX.
+
+    ``jax="lowest"`` installs the floor haiku-core declares (``jax>=X``);
+    ``jax="newest"`` the newest JAX the registry serves for this Python. The
+    oracle builds a dm-haiku venv on the same versions. Each Python must be
+    on PATH as ``python3.X`` (with pyenv: ``export PYENV_VERSION=3.11.7:
+    3.10.13:3.12.1:3.13.0``, as .ci/run does). Run one cell with e.g.
+    ``nox -s "matrix-3.13(jax='newest')"``.
+    """
+    folders = [DISTRIBUTIONS[name] for name in MATRIX_DISTRIBUTIONS]
+    closure: list[Path] = []
+    requirements: list[str] = []
+    for folder in [*folders, ORACLE]:
+        test_folders, test_requirements = _test_group(folder)
+        requirements += test_requirements
+        for local in [folder, *test_folders]:
+            closure += [f for f in _local_closure(local) if f not in closure]
+    pin = [f"jax=={jax_floor()}"] if jax == "lowest" else ["--upgrade", "jax", "jaxlib"]
+    _install_local(session, closure, *TEST_DEPS, *requirements, *pin)
+    session.run("python", "-c", "import jax, sys; print('matrix cell: python', "
+                "sys.version.split()[0], 'jax', jax.__version__)")
+    for folder in folders:
+        _pytest(session, folder, "tests", "--doctest-modules", f"src/{_import_package(folder)}",
+                allow_empty=False)
+
+
 def _spec_folders(folder: Path) -> list[str]:
     """``tests/spec`` if the distribution has spec doctest files there."""
     return ["tests/spec"] if (folder / "tests" / "spec").is_dir() else []

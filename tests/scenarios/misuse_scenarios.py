@@ -601,7 +601,7 @@ CATALOGUE = [
     ("RandomNormal of an int dtype",
      lambda: init(lambda: hk.get_parameter("w", [2], jnp.int32,
                                            init=hk.initializers.RandomNormal())),
-     ValueError, ["dtype argument to `normal` must be a float or complex dtype, got int32"]),
+     ValueError, ["dtype argument to `normal` must be a float or complex dtype, got", "int32"]),
     ("multinomial of scalar logits", lambda: hk.multinomial(K, jnp.ones([]), 2),
      IndexError, ["multinomial needs logits with at least one dimension", "shape ()"]),
     ("config.set of an unknown option", lambda: hk.config.set(bogus=True),

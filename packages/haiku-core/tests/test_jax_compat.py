@@ -13,6 +13,7 @@ import threading
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from haiku._src import jax_compat
@@ -129,16 +130,24 @@ def test_tokens_are_only_compared():
 
 def test_reads_the_trace_state_through_jaxs_public_function():
     # jax_compat imports the function from where JAX defines it (skipping
-    # jax.extend's costly package __init__); it must be the public one.
+    # jax.extend's costly package __init__); it must be the public one:
+    # jax.extend.core's from JAX 0.7, jax.core's in JAX 0.6.
     import jax.extend.core
 
-    assert jax_compat._get_opaque_trace_state is jax.extend.core.get_opaque_trace_state
+    public = getattr(jax.extend.core, "get_opaque_trace_state", None)
+    if public is None:
+        public = jax.core.get_opaque_trace_state
+    assert jax_compat._get_opaque_trace_state is public
 
 
 def test_no_other_private_jax_api():
+    # jax._src only where a public name is imported from its definition, or
+    # as the fallback for a public name JAX may drop.
     source = inspect.getsource(jax_compat)
-    assert source.count("jax._src") == 1
+    assert source.count("from jax._src") == 2
     assert "from jax._src.core import get_opaque_trace_state" in source
+    assert "from jax._src.core import Tracer as _Tracer" in source
+    assert jax_compat._Tracer is jax.core.Tracer
 
 
 def test_first_use_of_haiku_does_not_import_jax_extend():
@@ -182,3 +191,54 @@ def test_has_tracer_finds_tracers_at_any_depth_and_only_under_a_transform():
     jax.jit(lambda x: seen.append(jax_compat.has_tracer({"a": [jnp.ones(2), x]})) or x)(1.0)
     jax.vmap(lambda x: seen.append(jax_compat.has_tracer((x,))) or x)(jnp.ones(2))
     assert seen == [True, True]
+
+
+# Programs.
+
+
+W = jnp.arange(3.0)
+
+
+def affine(x, y):
+    return x * W + y, jnp.sin(x)  # W: a constant the program closes over.
+
+
+def test_open_jaxpr_and_consts_split_what_make_jaxpr_returns():
+    import jax.extend.core as jex
+
+    traced = jax.make_jaxpr(affine)(jnp.ones(3), 2.0)
+    program, consts = jax_compat.open_jaxpr(traced), jax_compat.jaxpr_consts(traced)
+    assert isinstance(program, jex.Jaxpr)
+    assert len(program.invars) == 2 and len(program.outvars) == 2
+    assert len(consts) == len(program.constvars) == 1
+    np.testing.assert_array_equal(consts[0], np.arange(3.0))
+    # An open program is its own program and has no constants.
+    assert jax_compat.open_jaxpr(program) is program
+    assert jax_compat.jaxpr_consts(program) == []
+
+
+def test_jaxpr_types_are_the_classes_jax_gives_programs():
+    traced = jax.make_jaxpr(affine)(jnp.ones(3), 2.0)
+    types = jax_compat.jaxpr_types()
+    program = jax_compat.open_jaxpr(traced)
+    assert isinstance(traced, types) and isinstance(program, types)
+    assert not isinstance(program.eqns[0], types)
+
+
+@pytest.mark.parametrize("evaluate", [jax_compat.eval_jaxpr, jax_compat._eval_closed_jaxpr],
+                         ids=["eval_jaxpr", "fallback"])
+def test_eval_jaxpr_runs_the_program_on_new_constants(evaluate):
+    traced = jax.make_jaxpr(affine)(jnp.ones(3), 2.0)
+    program = jax_compat.open_jaxpr(traced)
+    x = jnp.asarray([0.5, -1.0, 2.0])
+    out = evaluate(program, jax_compat.jaxpr_consts(traced), x, 1.0)
+    np.testing.assert_allclose(out[0], x * np.arange(3.0) + 1.0)
+    np.testing.assert_allclose(out[1], np.sin(x))
+    # Other values for the constant: the same program, new numbers.
+    out = evaluate(program, [jnp.full(3, 10.0)], x, 1.0)
+    np.testing.assert_allclose(out[0], x * 10.0 + 1.0)
+
+
+def test_scan_returns_unchanged_carry_says_what_this_jaxs_scan_does():
+    carry, _ = jax.lax.scan(lambda c, _: (c, None), 0, None, length=1)
+    assert jax_compat.scan_returns_unchanged_carry() is (not isinstance(carry, jax.Array))

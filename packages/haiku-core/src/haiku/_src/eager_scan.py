@@ -33,7 +33,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import ClosedJaxpr, Jaxpr, jaxpr_as_fun
 
 from haiku._src import jax_compat
 
@@ -80,29 +79,30 @@ def scan(
         # A malformed body: let jax.lax.scan raise its own error.
         return jax.lax.scan(f, init, xs, **options)
     y_tree = jax.tree.structure(out_shapes[1])
-    consts = list(closed.consts)
+    jaxpr, consts = jax_compat.open_jaxpr(closed), jax_compat.jaxpr_consts(closed)
     if jax_compat.has_tracer(consts):
         # Concrete inputs but a body closing over tracers: a transform is in
         # progress, so the loop is traced into it, as jax.lax.scan would.
-        loop = _loop(closed.jaxpr, len(init_leaves), options, jit=False)
+        loop = _loop(jaxpr, len(init_leaves), options, jit=False)
     else:
         key = (
-            str(closed.jaxpr),
-            tuple(_unprinted_params(closed.jaxpr)),
+            str(jaxpr),
+            tuple(_unprinted_params(jaxpr)),
             carry_tree,
             jax.tree.structure(xs),
             y_tree,
             # With their types: unroll=True must not find the loop of unroll=1.
             *((type(value), value) for value in options.values()),
         )
-        loop = _cached_loop(key, closed.jaxpr, len(init_leaves), options)
+        loop = _cached_loop(key, jaxpr, len(init_leaves), options)
     carry, ys = loop(consts, init_leaves, jax.tree.leaves(xs))
-    # As jax.lax.scan: a carry the body returns unchanged is the initial
-    # value itself (a Python scalar stays one).
-    invars, outvars = closed.jaxpr.invars, closed.jaxpr.outvars
-    carry = [
-        init_leaves[i] if outvars[i] is invars[i] else leaf for i, leaf in enumerate(carry)
-    ]
+    if jax_compat.scan_returns_unchanged_carry():
+        # As this JAX's jax.lax.scan: a carry the body returns unchanged is
+        # the initial value itself (a Python scalar stays one).
+        invars, outvars = jaxpr.invars, jaxpr.outvars
+        carry = [
+            init_leaves[i] if outvars[i] is invars[i] else leaf for i, leaf in enumerate(carry)
+        ]
     return jax.tree.unflatten(carry_tree, carry), jax.tree.unflatten(y_tree, ys)
 
 
@@ -115,7 +115,7 @@ _DIFFERENTIATION_RULES = frozenset(
 _PRINTED_TYPES = (str, int, float, complex, bool, type(None), np.dtype)
 
 
-def _unprinted_params(jaxpr: Jaxpr) -> Iterator[Any]:
+def _unprinted_params(jaxpr: Any) -> Iterator[Any]:
     """The equation parameters the jaxpr's text may not capture, recursively.
 
     Python callables (``jax.pure_callback``, ``jax.debug.callback``, ...),
@@ -130,10 +130,8 @@ def _unprinted_params(jaxpr: Jaxpr) -> Iterator[Any]:
 
 
 def _unprinted_values(value: Any) -> Iterator[Any]:
-    if isinstance(value, ClosedJaxpr):
-        yield from _unprinted_params(value.jaxpr)
-    elif isinstance(value, Jaxpr):
-        yield from _unprinted_params(value)
+    if isinstance(value, jax_compat.jaxpr_types()):
+        yield from _unprinted_params(jax_compat.open_jaxpr(value))
     elif isinstance(value, (tuple, list)):
         for item in value:
             yield from _unprinted_values(item)
@@ -142,7 +140,7 @@ def _unprinted_values(value: Any) -> Iterator[Any]:
 
 
 def _cached_loop(
-    key: tuple[Any, ...], jaxpr: Jaxpr, num_carry: int, options: dict[str, Any]
+    key: tuple[Any, ...], jaxpr: Any, num_carry: int, options: dict[str, Any]
 ) -> Callable[..., Any]:
     try:
         hash(key)
@@ -159,14 +157,12 @@ def _cached_loop(
         return loop
 
 
-def _loop(jaxpr: Jaxpr, num_carry: int, options: dict[str, Any], jit: bool) -> Callable[..., Any]:
+def _loop(jaxpr: Any, num_carry: int, options: dict[str, Any], jit: bool) -> Callable[..., Any]:
     """``(consts, carry_leaves, x_leaves) -> (carry_leaves, y_leaves)`` running ``jaxpr``."""
 
     def loop(consts: list[Any], carry: list[Any], xs: list[Any]) -> tuple[Any, Any]:
-        body = jaxpr_as_fun(ClosedJaxpr(jaxpr, consts))
-
         def step(c: list[Any], x: list[Any]) -> tuple[list[Any], list[Any]]:
-            out = body(*c, *x)
+            out = jax_compat.eval_jaxpr(jaxpr, consts, *c, *x)
             return list(out[:num_carry]), list(out[num_carry:])
 
         return jax.lax.scan(step, carry, xs, **options)

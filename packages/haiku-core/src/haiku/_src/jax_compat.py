@@ -1,18 +1,21 @@
-"""The one place Haiku reads JAX's trace state.
+"""The one place Haiku uses JAX beyond its stable public API.
 
-JAX changes how it represents traces between releases (it did so in the
-"stackless" rewrite), and code reading trace internals is what broke
-dm-haiku most often on JAX upgrades. Everything Haiku needs to know about
-traces goes through this module, built on JAX's public API only:
+JAX changes how it represents traces and programs between releases (the
+"stackless" rewrite; ``ClosedJaxpr`` merged into ``Jaxpr`` in JAX 0.11), and
+code reading those internals is what broke dm-haiku most often on JAX
+upgrades. Every such use in haiku-core goes through this module, each with a
+fallback for the other API; ``tests/test_jax_forward_compat.py`` fails if
+another file imports ``jax.extend``, ``jax.core`` or ``jax._src``.
+
+Traces:
 
 * :func:`current_trace_state` returns an opaque token for the JAX trace in
   effect (the public ``jax.extend.core.get_opaque_trace_state``; older
-  releases had it in ``jax.core``). Two tokens compare equal (``==``) exactly when they were taken
-  under the same trace: the same ``jax.jit``/``jax.vmap``/``jax.grad``/
-  ``jax.lax.cond``/... body, or both outside any transform.
-
-Tokens hold only a weak reference to their trace, are not hashable, and mean
-nothing but equality.
+  releases had it in ``jax.core``). Two tokens compare equal (``==``) exactly
+  when they were taken under the same trace: the same ``jax.jit``/
+  ``jax.vmap``/``jax.grad``/``jax.lax.cond``/... body, or both outside any
+  transform. Tokens hold only a weak reference to their trace, are not
+  hashable, and mean nothing but equality.
 
 * :func:`has_tracer` says whether a pytree holds a JAX tracer (a value being
   traced by a transform rather than a concrete array).
@@ -27,6 +30,16 @@ nothing but equality.
   trace context and changes no shape; were it gone, JAX's caches are cleared
   after the block instead (``jax.clear_caches``: correct, but slower).
 
+Programs (for ``eager_scan``, which runs a traced loop body again):
+
+* :func:`jaxpr_types`, :func:`open_jaxpr`, :func:`jaxpr_consts` and
+  :func:`eval_jaxpr` read and run what ``jax.make_jaxpr`` returns, whether
+  JAX gives a ``ClosedJaxpr`` wrapping a ``Jaxpr`` or one ``Jaxpr`` holding
+  its constants.
+* :func:`scan_returns_unchanged_carry` says whether this JAX's
+  ``jax.lax.scan`` returns a carry its body passes through as it was given (a
+  Python scalar stays one; JAX 0.6.0 returns an array).
+
 >>> outside = current_trace_state()
 >>> same_trace(outside, current_trace_state())
 True
@@ -37,6 +50,7 @@ Array(1, dtype=int32, weak_type=True)
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,10 +63,17 @@ try:
     # tests/test_jax_compat.py checks it is the public function.
     from jax._src.core import get_opaque_trace_state as _get_opaque_trace_state
 except ImportError:  # pragma: no cover - a JAX that moved it.
-    try:  # JAX >= 0.4.36: the public home.
+    try:  # Its public home from JAX 0.7.
         from jax.extend.core import get_opaque_trace_state as _get_opaque_trace_state
-    except ImportError:  # Older JAX releases.
+    except ImportError:  # JAX 0.6.
         from jax.core import get_opaque_trace_state as _get_opaque_trace_state
+
+try:
+    _Tracer: type = jax.core.Tracer
+except AttributeError:  # pragma: no cover - a JAX that no longer exports it there.
+    from jax._src.core import Tracer as _Tracer
+
+_eval_jaxpr: Callable[..., list[Any]] | None = getattr(jax.core, "eval_jaxpr", None)
 
 _set_xla_metadata: Callable[..., Any] | None
 try:
@@ -63,8 +84,13 @@ except ImportError:  # pragma: no cover - a JAX release without it.
 __all__ = [
     "TraceState",
     "current_trace_state",
+    "eval_jaxpr",
     "has_tracer",
+    "jaxpr_consts",
+    "jaxpr_types",
+    "open_jaxpr",
     "same_trace",
+    "scan_returns_unchanged_carry",
     "separate_trace_caches",
 ]
 
@@ -84,7 +110,7 @@ def same_trace(a: TraceState, b: TraceState) -> bool:
 
 def has_tracer(tree: Any) -> bool:
     """Whether a leaf of ``tree`` is a JAX tracer (``jax.core.Tracer``)."""
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+    return any(isinstance(leaf, _Tracer) for leaf in jax.tree.leaves(tree))
 
 
 @contextlib.contextmanager
@@ -103,3 +129,51 @@ def separate_trace_caches(tag: str) -> Iterator[None]:
         yield
     finally:
         jax.clear_caches()
+
+
+@functools.cache
+def jaxpr_types() -> tuple[type, ...]:
+    """The classes of JAX programs: ``ClosedJaxpr`` (before JAX 0.11) and ``Jaxpr``."""
+    import jax.extend.core as jex  # On first use: importing it costs start-up time.
+
+    closed = getattr(jex, "ClosedJaxpr", None)
+    return tuple(cls for cls in (closed, jex.Jaxpr) if isinstance(cls, type))
+
+
+def open_jaxpr(jaxpr: Any) -> Any:
+    """The program of ``jaxpr`` (what ``jax.make_jaxpr`` returns), without values.
+
+    A ``ClosedJaxpr``'s ``.jaxpr``; a ``Jaxpr`` that holds its constants (JAX
+    0.11 on) is its own program.
+    """
+    return getattr(jaxpr, "jaxpr", jaxpr)
+
+
+def jaxpr_consts(jaxpr: Any) -> list[Any]:
+    """The values of the constants ``jaxpr`` closes over (none for an open one)."""
+    return list(getattr(jaxpr, "consts", ()))
+
+
+def eval_jaxpr(jaxpr: Any, consts: list[Any], *args: Any) -> list[Any]:
+    """Runs the program ``open_jaxpr(...)`` on ``consts`` and ``args``; its outputs."""
+    if _eval_jaxpr is not None:
+        return _eval_jaxpr(jaxpr, consts, *args)
+    return _eval_closed_jaxpr(jaxpr, consts, *args)  # pragma: no cover - see its test.
+
+
+def _eval_closed_jaxpr(jaxpr: Any, consts: list[Any], *args: Any) -> list[Any]:
+    """:func:`eval_jaxpr` for a JAX without ``jax.core.eval_jaxpr``."""
+    import jax.extend.core as jex
+
+    return jex.jaxpr_as_fun(jex.ClosedJaxpr(jaxpr, consts))(*args)
+
+
+def scan_returns_unchanged_carry() -> bool:
+    """Whether eager ``jax.lax.scan`` returns a passed-through carry as given.
+
+    JAX 0.6.0 returns an array for a Python scalar carry that the body
+    returns unchanged; 0.6.1 and later return the scalar itself (checked on
+    each release from 0.6.0 to 0.10.2). A version test, not a probe: a probe
+    would compile a loop.
+    """
+    return jax.__version_info__ > (0, 6, 0)

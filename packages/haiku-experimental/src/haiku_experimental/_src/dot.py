@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import jax.extend.core as jex
 
+from haiku_experimental._src import jax_compat
 from haiku_experimental._src.module_scopes import TOKEN_PREFIX, Traced, split_name_stack, trace
 from haiku_experimental._src.records import ArraySpec
 
@@ -58,13 +58,12 @@ def _inlined_jaxpr(eqn: Any) -> tuple[Any, list[Any]] | None:
     if eqn.primitive.name not in INLINED:
         return None
     subs = [
-        v for v in eqn.params.values() if isinstance(v, (jex.ClosedJaxpr, jex.Jaxpr))
+        v for v in eqn.params.values() if isinstance(v, jax_compat.JAXPR_TYPES)
     ]
     if len(subs) != 1:
         return None
     sub = subs[0]
-    jaxpr = sub.jaxpr if isinstance(sub, jex.ClosedJaxpr) else sub
-    consts = list(sub.consts) if isinstance(sub, jex.ClosedJaxpr) else []
+    jaxpr, consts = jax_compat.open_jaxpr(sub), jax_compat.jaxpr_consts(sub)
     if len(jaxpr.invars) != len(eqn.invars) or len(jaxpr.outvars) != len(eqn.outvars):
         return None
     return jaxpr, consts
@@ -99,7 +98,7 @@ class _Builder:
 
     def walk(self, jaxpr: Any, env: dict[Any, str], prefix: tuple[str, ...]) -> None:
         def source(v: Any) -> str | None:
-            if isinstance(v, jex.Literal):
+            if isinstance(v, jax_compat.Literal):
                 return None
             return env.get(v)
 
@@ -122,7 +121,7 @@ class _Builder:
                         inner_env[inner] = src
                 self.walk(sub, inner_env, inner_scope)
                 for inner, outer in zip(sub.outvars, eqn.outvars):
-                    if not isinstance(inner, jex.Literal) and inner in inner_env:
+                    if not isinstance(inner, jax_compat.Literal) and inner in inner_env:
                         env[outer] = inner_env[inner]
                 continue
             out_specs = ", ".join(_spec(v.aval) for v in eqn.outvars)
@@ -144,20 +143,20 @@ class _Builder:
 def graph_of(traced: Traced) -> Graph:
     """The :class:`Graph` of a traced function."""
     b = _Builder(traced)
-    jaxpr = traced.jaxpr.jaxpr
+    jaxpr = jax_compat.open_jaxpr(traced.jaxpr)
     env: dict[Any, str] = {}
     for v, path in zip(jaxpr.invars, traced.in_paths):
         node = Node(b.new_id("in"), f"{path}\n{_spec(v.aval)}", "input")
         b.nodes.append(node)
         env[v] = node.id
-    for cv, c in zip(jaxpr.constvars, traced.jaxpr.consts):
+    for cv, c in zip(jaxpr.constvars, jax_compat.jaxpr_consts(traced.jaxpr)):
         env[cv] = b.const_node(c, ())
     b.walk(jaxpr, env, ())
     for v, path in zip(jaxpr.outvars, traced.out_paths):
         label = f"{path}\n{_spec(v.aval)}"
         node = Node(b.new_id("out"), label, "output")
         b.nodes.append(node)
-        if isinstance(v, jex.Literal):
+        if isinstance(v, jax_compat.Literal):
             node.label = f"{path}\n{v.val!r}"
         elif v in env:
             b.edges.append((env[v], node.id))

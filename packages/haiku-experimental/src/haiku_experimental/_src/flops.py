@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jax.extend.core as jex
+from haiku_experimental._src import jax_compat
 
 __all__ = ["ELEMENTWISE", "REDUCTIONS", "estimate_flops", "estimators"]
 
@@ -63,17 +63,17 @@ def _conv(eqn: Any) -> int:
 
 
 def _jaxpr_flops(jaxpr: Any) -> int:
-    inner = jaxpr.jaxpr if isinstance(jaxpr, jex.ClosedJaxpr) else jaxpr
+    inner = jax_compat.open_jaxpr(jaxpr)
     return sum(estimate_flops(e) for e in inner.eqns)
 
 
 def _sub_jaxprs(eqn: Any) -> list[Any]:
     subs = []
     for value in eqn.params.values():
-        if isinstance(value, (jex.ClosedJaxpr, jex.Jaxpr)):
+        if isinstance(value, jax_compat.JAXPR_TYPES):
             subs.append(value)
         elif isinstance(value, (tuple, list)):
-            subs.extend(v for v in value if isinstance(v, (jex.ClosedJaxpr, jex.Jaxpr)))
+            subs.extend(v for v in value if isinstance(v, jax_compat.JAXPR_TYPES))
     return subs
 
 

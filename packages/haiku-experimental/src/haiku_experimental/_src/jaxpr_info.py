@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
-import jax.extend.core as jex
 
 import haiku as hk
+from haiku_experimental._src import jax_compat
 from haiku_experimental._src.module_scopes import TOKEN_PREFIX, trace
 from haiku_experimental._src.records import ArraySpec
 
@@ -114,7 +114,7 @@ def _call_body(eqn: Any) -> Optional[tuple[str, Any, int]]:
     else:
         return None
     name, jaxpr, times = body
-    return name, (jaxpr.jaxpr if isinstance(jaxpr, jex.ClosedJaxpr) else jaxpr), times
+    return name, jax_compat.open_jaxpr(jaxpr), times
 
 
 def _var_name(index: int) -> str:
@@ -133,12 +133,12 @@ def _outvar_order(name: str) -> tuple[int, str]:
 
 def _live_eqns(jaxpr: Any) -> list[Any]:
     """The equations the outputs of ``jaxpr`` depend on, in order."""
-    needed = {v for v in jaxpr.outvars if isinstance(v, jex.Var)}
+    needed = {v for v in jaxpr.outvars if isinstance(v, jax_compat.Var)}
     live = []
     for eqn in reversed(jaxpr.eqns):
         if any(v in needed for v in eqn.outvars):
             live.append(eqn)
-            needed.update(v for v in eqn.invars if isinstance(v, jex.Var))
+            needed.update(v for v in eqn.invars if isinstance(v, jax_compat.Var))
     return live[::-1]
 
 
@@ -185,9 +185,9 @@ class _Builder:
 
     def _expression(self, eqn: Any, names: dict[Any, str]) -> Optional[Expression]:
         def var(atom: Any) -> str:
-            if isinstance(atom, jex.Literal):
+            if isinstance(atom, jax_compat.Literal):
                 return str(atom)
-            return "_" if isinstance(atom, jex.DropVar) else names[atom]
+            return "_" if isinstance(atom, jax_compat.DropVar) else names[atom]
 
         outvars = sorted((var(v) for v in eqn.outvars), key=_outvar_order)
         stack = str(eqn.source_info.name_stack)
@@ -358,7 +358,7 @@ def make_model_info(
             return [_TOKEN.sub(call.method_name, part), local]
 
         builder = _Builder(compute_flops, scope_names)
-        root, _ = builder.module(traced.jaxpr.jaxpr, root_name)
+        root, _ = builder.module(jax_compat.open_jaxpr(traced.jaxpr), root_name)
         for e in root.expressions:
             if e.submodule is not None:
                 _add_stats(e.submodule, e.submodule.name, stats)
