@@ -20,7 +20,10 @@ Arguments after ``--`` go to pytest (or ruff/mypy/the extras check).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,6 +47,7 @@ nox.options.sessions = [
     "experimental",
     "integration",
     "compat",
+    "versions",
     "examples",
     "extras",
     "lint",
@@ -282,10 +286,45 @@ def compat(session: nox.Session) -> None:
 
 # The JAX/Python matrix (``nox -s matrix``): every Python the distributions
 # declare, each on the lowest JAX they declare and on the newest the registry
-# serves for that Python. The suites of the distributions that hold Haiku's
-# JAX-facing code run there.
+# serves for that Python (0.6.2 on 3.10, 0.12 on 3.12 and 3.13 here). The
+# suites of the distributions that use JAX beyond jax.numpy run there
+# (haiku-flax needs a Flax release that needs a newer JAX than our floor).
 MATRIX_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-MATRIX_DISTRIBUTIONS = ["core", "nets", "rnn"]
+MATRIX_DISTRIBUTIONS = ["core", "nets", "rnn", "experimental"]
+# The cells the test command runs (session ``versions``): the newest JAX on
+# the newest and on the oldest Python, the lowest declared JAX on another.
+CI_MATRIX = ["matrix-3.13(jax='newest')", "matrix-3.10(jax='newest')",
+             "matrix-3.11(jax='lowest')"]
+
+
+def _let_pyenv_run_every_matrix_python() -> None:
+    """Makes pyenv's ``python3.X`` shims run its installed matrix Pythons.
+
+    nox finds each session's interpreter as ``python3.X`` on PATH; pyenv's
+    shims run only the versions ``PYENV_VERSION`` names (pyenv sets it to the
+    current version for the programs it runs, nox included), so add the newest
+    installed version of each matrix Python it lacks. Without pyenv nothing
+    changes.
+    """
+    if shutil.which("pyenv") is None:
+        return
+
+    def pyenv(*args: str) -> str:
+        return subprocess.run(["pyenv", *args], capture_output=True, text=True).stdout
+
+    names = [n for n in os.environ.get("PYENV_VERSION", pyenv("version-name")).split(":") if n]
+    installed = pyenv("versions", "--bare").split()
+    for python in MATRIX_PYTHONS:
+        if any(name == python or name.startswith(python + ".") for name in names):
+            continue
+        matching = [v for v in installed if re.fullmatch(rf"{re.escape(python)}\.\d+", v)]
+        if matching:
+            names.append(max(matching, key=lambda v: int(v.rsplit(".", 1)[1])))
+    if names:
+        os.environ["PYENV_VERSION"] = ":".join(names)
+
+
+_let_pyenv_run_every_matrix_python()
 
 
 def jax_floor() -> str:
@@ -300,14 +339,15 @@ def jax_floor() -> str:
 @nox.session(python=MATRIX_PYTHONS)
 @nox.parametrize("jax", ["lowest", "newest"])
 def matrix(session: nox.Session, jax: str) -> None:
-    """Runs the core, nets and rnn suites and their doctests on one Python and JAX.
+    """Runs the core, nets, rnn and experimental suites and doctests on one Python and JAX.
 
     ``jax="lowest"`` installs the floor haiku-core declares (``jax>=X``);
     ``jax="newest"`` the newest JAX the registry serves for this Python. The
     oracle builds a dm-haiku venv on the same versions. Each Python must be
-    on PATH as ``python3.X`` (with pyenv: ``export PYENV_VERSION=3.11.7:
-    3.10.13:3.12.1:3.13.0``, as .ci/run does). Run one cell with e.g.
-    ``nox -s "matrix-3.13(jax='newest')"``.
+    on PATH as ``python3.X``; pyenv's installed versions are found
+    (:func:`_let_pyenv_run_every_matrix_python`). Run one cell with e.g.
+    ``nox -s "matrix-3.13(jax='newest')"``; ``nox -s versions`` runs the
+    cells the test command runs.
     """
     folders = [DISTRIBUTIONS[name] for name in MATRIX_DISTRIBUTIONS]
     closure: list[Path] = []
@@ -324,6 +364,13 @@ def matrix(session: nox.Session, jax: str) -> None:
     for folder in folders:
         _pytest(session, folder, "tests", "--doctest-modules", f"src/{_import_package(folder)}",
                 allow_empty=False)
+
+
+@nox.session(python=False)
+def versions(session: nox.Session) -> None:
+    """Queues the matrix cells the test command runs (``CI_MATRIX``)."""
+    for cell in CI_MATRIX:
+        session.notify(cell)
 
 
 def _spec_folders(folder: Path) -> list[str]:
@@ -409,14 +456,18 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Type-checks haiku-core's sources, and user code against its stubs, with mypy.
 
+    Once as Python 3.10 and once as Python 3.13 (the matrix's ends).
+
     Every distribution is installed: haiku-core's stubs for the lazy
     namespaces refer to the classes the other distributions provide.
     """
     _install_local(session, list(DISTRIBUTIONS.values()), "mypy>=1.10", *TEST_DEPS)
     with session.chdir(ROOT):
-        session.run("mypy", *(session.posargs or ["-p", "haiku"]))
-        # User code type-checks against the stubs of the lazy namespaces.
-        session.run("mypy", "tests/typecheck/user_code.py")
+        # For the oldest and the newest Python the distributions support.
+        for python in (MATRIX_PYTHONS[0], MATRIX_PYTHONS[-1]):
+            session.run("mypy", "--python-version", python, *(session.posargs or ["-p", "haiku"]))
+            # User code type-checks against the stubs of the lazy namespaces.
+            session.run("mypy", "--python-version", python, "tests/typecheck/user_code.py")
 
 
 @nox.session

@@ -22,6 +22,11 @@ SCRIPT = textwrap.dedent('''
     import numpy as np
     from jax.sharding import NamedSharding, PartitionSpec as P
 
+    # jax.shard_map from JAX 0.7; JAX 0.6 has it in jax.experimental.shard_map.
+    shard_map = getattr(jax, "shard_map", None)
+    if shard_map is None:
+        from jax.experimental.shard_map import shard_map
+
     assert jax.device_count() == 8, jax.devices()
     TOL = dict(rtol=1e-5, atol=1e-6)
 
@@ -92,13 +97,13 @@ SCRIPT = textwrap.dedent('''
         f = make(cross_replica_axis=axis)
         batch = P(names if len(names) > 1 else names[0])
         x_sharded = jax.device_put(x, NamedSharding(mesh, batch))
-        sm_params, state = jax.jit(jax.shard_map(
+        sm_params, state = jax.jit(shard_map(
             lambda x: f.init(None, x, True), mesh=mesh, in_specs=(batch,),
             out_specs=(P(), P())))(x_sharded)
 
         @jax.jit
         def step(params, state, x):
-            return jax.shard_map(
+            return shard_map(
                 lambda p, s, x: f.apply(p, s, None, x, True), mesh=mesh,
                 in_specs=(P(), P(), batch), out_specs=(batch, P()))(params, state, x)
 

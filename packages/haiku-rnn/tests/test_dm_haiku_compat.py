@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import haiku as hk
@@ -9,6 +10,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+
+@contextlib.contextmanager
+def float64_enabled():
+    """64-bit floats in the block: ``jax.enable_x64`` from JAX 0.7, the flag before."""
+    if hasattr(jax, "enable_x64"):
+        with jax.enable_x64(True):
+            yield
+        return
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
 
 
 class Counter(hk.RNNCore):
@@ -53,7 +69,7 @@ def test_reset_core_keeps_the_state_dtype(unroll, dtype):
 
 @pytest.mark.parametrize("unroll", [hk.dynamic_unroll, hk.static_unroll])
 def test_reset_core_keeps_a_float64_state(unroll):
-    with jax.enable_x64(True):
+    with float64_enabled():
         def f(xs, resets):
             core = hk.ResetCore(Counter())
             return unroll(core, (xs, resets), core.initial_state(2).astype(jnp.float64))

@@ -136,8 +136,9 @@ def jaxpr_types() -> tuple[type, ...]:
     """The classes of JAX programs: ``ClosedJaxpr`` (before JAX 0.11) and ``Jaxpr``."""
     import jax.extend.core as jex  # On first use: importing it costs start-up time.
 
+    # From JAX 0.11 ClosedJaxpr, where it remains, is Jaxpr itself.
     closed = getattr(jex, "ClosedJaxpr", None)
-    return tuple(cls for cls in (closed, jex.Jaxpr) if isinstance(cls, type))
+    return tuple(dict.fromkeys(cls for cls in (closed, jex.Jaxpr) if isinstance(cls, type)))
 
 
 def open_jaxpr(jaxpr: Any) -> Any:

@@ -28,10 +28,11 @@ Literal = jex.Literal
 Var = jex.Var
 DropVar = jex.DropVar
 
-JAXPR_TYPES: tuple[type, ...] = tuple(
+JAXPR_TYPES: tuple[type, ...] = tuple(dict.fromkeys(
     cls for cls in (getattr(jex, "ClosedJaxpr", None), jex.Jaxpr) if isinstance(cls, type)
-)
-"""The classes of JAX programs: ``ClosedJaxpr`` (before JAX 0.11) and ``Jaxpr``."""
+))
+"""The classes of JAX programs: ``ClosedJaxpr`` (before JAX 0.11; after, where it
+remains, it is ``Jaxpr`` itself) and ``Jaxpr``."""
 
 
 def open_jaxpr(jaxpr: Any) -> Any:
