@@ -67,7 +67,8 @@ def test_the_readme_states_the_ranges():
 
 def test_ci_runs_the_newest_jax_on_the_newest_and_oldest_python_and_the_floor_on_one():
     cells = _noxfile_constant("CI_MATRIX")
-    assert f"matrix-{PYTHONS[-1]}(jax='newest')" in cells
+    # The newest JAX on the newest Python runs in full.
+    assert cells[f"matrix-{PYTHONS[-1]}(jax='newest')"] == []
     assert f"matrix-{PYTHONS[0]}(jax='newest')" in cells
     assert any(re.fullmatch(r"matrix-3\.\d+\(jax='lowest'\)", cell) for cell in cells)
     assert all(re.fullmatch(r"matrix-(3\.\d+)\(jax='(lowest|newest)'\)", cell)

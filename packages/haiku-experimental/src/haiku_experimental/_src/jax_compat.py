@@ -4,7 +4,8 @@
 jaxprs JAX traces. JAX 0.11 merged ``ClosedJaxpr`` into ``Jaxpr`` (a
 ``Jaxpr`` holds its constants, and its legacy ``.jaxpr`` is itself), so code
 naming ``ClosedJaxpr`` or reading ``.jaxpr.jaxpr`` breaks there. Everything
-else here goes through these names, which read both forms;
+else here goes through these names, which read both forms (and, for JAX
+0.6, name ``DropVar`` from where JAX defines it);
 ``tests/test_jax_forward_compat.py`` fails if another file imports
 ``jax.extend``, ``jax.core`` or ``jax._src``.
 
@@ -26,7 +27,10 @@ __all__ = ["JAXPR_TYPES", "DropVar", "Literal", "Var", "jaxpr_consts", "open_jax
 
 Literal = jex.Literal
 Var = jex.Var
-DropVar = jex.DropVar
+try:
+    DropVar: type = jex.DropVar
+except AttributeError:  # JAX 0.6 does not export it yet.
+    from jax._src.core import DropVar
 
 JAXPR_TYPES: tuple[type, ...] = tuple(dict.fromkeys(
     cls for cls in (getattr(jex, "ClosedJaxpr", None), jex.Jaxpr) if isinstance(cls, type)
