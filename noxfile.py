@@ -10,6 +10,9 @@ runs is the test command in README.md (``.ci/run`` runs it).
   without rnn, and so on.
 - ``integration``: every distribution plus the sample third-party plugin,
   running the cross-package tests in ``tests/``.
+- ``matrix-3.X(jax=...)``: core, nets, rnn and experimental on each Python
+  from 3.10 to 3.13, with the lowest declared JAX or the newest served;
+  ``versions`` queues the cells the test command runs (``CI_MATRIX``).
 - ``extras``: builds all wheels and sdists and checks, in fresh venvs, what
   ``haiku`` and its extras install (``tests/extras_check.py``).
 - ``lint`` (ruff) and ``typecheck`` (mypy on haiku-core).
