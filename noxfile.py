@@ -182,15 +182,28 @@ def _pytest(
         )
 
 
+def _test_closure(folders: list[Path]) -> tuple[list[Path], list[str]]:
+    """What testing ``folders`` installs: local folders and other requirements.
+
+    The folders' local closures, their ``test`` groups' (closures included)
+    and the oracle's.
+    """
+    closure: list[Path] = []
+    requirements: list[str] = []
+    for folder in [*folders, ORACLE]:
+        test_folders, test_requirements = _test_group(folder)
+        requirements += test_requirements
+        for local in [folder, *test_folders]:
+            closure += [f for f in _local_closure(local) if f not in closure]
+    return closure, requirements
+
+
 def _package_session(name: str) -> None:
     folder = DISTRIBUTIONS[name]
 
     @nox.session(name=name)
     def session_(session: nox.Session) -> None:
-        closure = _local_closure(folder)
-        test_folders, test_requirements = _test_group(folder)
-        for test_folder in [*test_folders, ORACLE]:
-            closure += [f for f in _local_closure(test_folder) if f not in closure]
+        closure, test_requirements = _test_closure([folder])
         _install_local(session, closure, *TEST_DEPS, *test_requirements)
         _check_isolation(session, closure)
         package = _import_package(folder)
@@ -360,13 +373,7 @@ def matrix(session: nox.Session, jax: str) -> None:
     cells the test command runs.
     """
     folders = [DISTRIBUTIONS[name] for name in MATRIX_DISTRIBUTIONS]
-    closure: list[Path] = []
-    requirements: list[str] = []
-    for folder in [*folders, ORACLE]:
-        test_folders, test_requirements = _test_group(folder)
-        requirements += test_requirements
-        for local in [folder, *test_folders]:
-            closure += [f for f in _local_closure(local) if f not in closure]
+    closure, requirements = _test_closure(folders)
     pin = [f"jax=={jax_floor()}"] if jax == "lowest" else ["--upgrade", "jax", "jaxlib"]
     _install_local(session, closure, *TEST_DEPS, *requirements, *pin)
     session.run("python", "-c", "import jax, sys; print('matrix cell: python', "

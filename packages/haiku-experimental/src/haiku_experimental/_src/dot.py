@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-
 from haiku_experimental._src import jax_compat
 from haiku_experimental._src.module_scopes import TOKEN_PREFIX, Traced, split_name_stack, trace
 from haiku_experimental._src.records import ArraySpec
@@ -57,9 +56,7 @@ def _inlined_jaxpr(eqn: Any) -> tuple[Any, list[Any]] | None:
     """(jaxpr, consts) to draw in place of ``eqn``, if it is a call we open up."""
     if eqn.primitive.name not in INLINED:
         return None
-    subs = [
-        v for v in eqn.params.values() if isinstance(v, jax_compat.JAXPR_TYPES)
-    ]
+    subs = [v for v in eqn.params.values() if isinstance(v, jax_compat.JAXPR_TYPES)]
     if len(subs) != 1:
         return None
     sub = subs[0]
