@@ -23,8 +23,11 @@ Multi-host: start one process per host with ``--distributed`` (JAX's
 ``jax.distributed.initialize()`` reads the coordinator address, process
 count and id from the environment or the cluster); each process then loads
 only its own slice of every batch (``jax.make_array_from_process_local_data``)
-and the ``sharded`` run spans every device of every host. The ``single``
-comparison runs only in a single-process job.
+and the ``sharded`` run spans every device of every host; the ``single`` run
+is on each process's first device, and ``pmap`` runs only in a
+single-process job. ``--coordinator``, ``--num-processes`` and
+``--process-id`` set what the cluster does not (on one machine: two
+processes with ``--cpu-devices 4`` each, the coordinator on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="host devices to create when JAX runs on the CPU")
     parser.add_argument("--distributed", action="store_true",
                         help="call jax.distributed.initialize() first (multi-host)")
+    parser.add_argument("--coordinator", default=None,
+                        help="with --distributed: host:port of process 0 (default: from the "
+                             "cluster or JAX_COORDINATOR_ADDRESS)")
+    parser.add_argument("--num-processes", type=int, default=None)
+    parser.add_argument("--process-id", type=int, default=None)
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="largest relative loss difference allowed between the runs")
     return parser.parse_args(argv)
@@ -172,7 +180,9 @@ def train_pmap(params, state, batches, learning_rate):
 def main() -> dict[str, list[float]]:
     args = ARGS
     if args.distributed:
-        jax.distributed.initialize()
+        # On CPUs the processes exchange data through gloo (GPUs and TPUs have their own).
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
     num_devices = jax.device_count()
     if args.batch_size % num_devices:
         raise SystemExit(f"--batch-size {args.batch_size} must divide over {num_devices} devices")
@@ -181,9 +191,9 @@ def main() -> dict[str, list[float]]:
     model, _ = make_loss(None)
     sample = next(global_batches(1, args.batch_size, args.seed))[0]
     params, state = model.init(jax.random.PRNGKey(args.seed), sample)
-    runs = {"sharded": train_sharded}
+    runs = {"single": train_single, "sharded": train_sharded}
     if jax.process_count() == 1:
-        runs = {"single": train_single, **runs, "pmap": train_pmap}
+        runs["pmap"] = train_pmap
     curves = {
         name: train(params, state, global_batches(args.steps, args.batch_size, args.seed),
                     args.learning_rate)

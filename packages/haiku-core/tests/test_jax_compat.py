@@ -246,3 +246,27 @@ def test_eval_jaxpr_runs_the_program_on_new_constants(evaluate):
 def test_scan_returns_unchanged_carry_says_what_this_jaxs_scan_does():
     carry, _ = jax.lax.scan(lambda c, _: (c, None), 0, None, length=1)
     assert jax_compat.scan_returns_unchanged_carry() is (not isinstance(carry, jax.Array))
+
+
+# Meshes.
+
+
+def test_set_mesh_and_active_mesh():
+    mesh = jax.sharding.Mesh(jax.devices()[:1], ("data",))
+    assert jax_compat.active_mesh() is None
+    with jax_compat.set_mesh(mesh):
+        active = jax_compat.active_mesh()
+        assert tuple(active.axis_names) == ("data",) and dict(active.shape) == {"data": 1}
+    assert jax_compat.active_mesh() is None
+
+
+def test_shard_map_runs_a_function_per_shard_on_either_api():
+    from jax.sharding import PartitionSpec as P
+
+    mesh = jax.sharding.Mesh(jax.devices()[:1], ("data",))
+    f = jax_compat.shard_map(lambda x: jax.lax.psum(x.sum(0), "data"), mesh=mesh,
+                             in_specs=(P("data"),), out_specs=P())
+    np.testing.assert_array_equal(jax.jit(f)(jnp.arange(6.0).reshape(3, 2)), [6.0, 9.0])
+    # The JAX 0.6 spelling is the fallback: its keyword is check_rep.
+    source = inspect.getsource(jax_compat.shard_map)
+    assert "check_rep=check_vma" in source and "check_vma=check_vma" in source

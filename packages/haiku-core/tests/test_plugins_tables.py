@@ -31,6 +31,7 @@ def test_core_table_is_valid_and_has_no_duplicates():
         "haiku.testing",
         "haiku.experimental",
         "haiku.mixed_precision",
+        "haiku.experimental.partitioning",
     }
     assert all(d.doc for d in registry.namespaces)
 

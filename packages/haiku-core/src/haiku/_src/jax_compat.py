@@ -40,6 +40,15 @@ Programs (for ``eager_scan``, which runs a traced loop body again):
   ``jax.lax.scan`` returns a carry its body passes through as it was given (a
   Python scalar stays one; JAX 0.6.0 returns an array).
 
+Meshes (for ``hk.experimental.partitioning``), whose API moved after JAX 0.6:
+
+* :func:`shard_map` is ``jax.shard_map`` (``jax.experimental.shard_map``'s
+  ``shard_map`` before JAX 0.7, whose ``check_rep`` is ``check_vma`` now).
+* :func:`set_mesh` enters a mesh as the context of ``jax.jit`` and
+  ``PartitionSpec`` shardings (``jax.set_mesh``; ``jax.sharding.use_mesh``
+  before JAX 0.7).
+* :func:`active_mesh` is the mesh :func:`set_mesh` entered, or ``None``.
+
 >>> outside = current_trace_state()
 >>> same_trace(outside, current_trace_state())
 True
@@ -83,6 +92,7 @@ except ImportError:  # pragma: no cover - a JAX release without it.
 
 __all__ = [
     "TraceState",
+    "active_mesh",
     "current_trace_state",
     "eval_jaxpr",
     "has_tracer",
@@ -92,6 +102,8 @@ __all__ = [
     "same_trace",
     "scan_returns_unchanged_carry",
     "separate_trace_caches",
+    "set_mesh",
+    "shard_map",
 ]
 
 TraceState = Any
@@ -178,3 +190,26 @@ def scan_returns_unchanged_carry() -> bool:
     would compile a loop.
     """
     return jax.__version_info__ > (0, 6, 0)
+
+
+def shard_map(f: Callable[..., Any], *, mesh: Any, in_specs: Any, out_specs: Any,
+              check_vma: bool = True) -> Callable[..., Any]:
+    """``jax.shard_map(f, mesh=..., in_specs=..., out_specs=..., check_vma=...)``."""
+    new = getattr(jax, "shard_map", None)
+    if new is not None:
+        return new(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_vma=check_vma)
+    from jax.experimental.shard_map import shard_map as old  # JAX 0.6.
+
+    return old(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs, check_rep=check_vma)
+
+
+def set_mesh(mesh: Any) -> contextlib.AbstractContextManager[Any]:
+    """``with set_mesh(mesh):`` is ``with jax.set_mesh(mesh):`` on every supported JAX."""
+    new = getattr(jax, "set_mesh", None)
+    return new(mesh) if new is not None else jax.sharding.use_mesh(mesh)
+
+
+def active_mesh() -> Any:
+    """The (abstract) mesh entered with :func:`set_mesh`, or ``None`` outside one."""
+    mesh = jax.sharding.get_abstract_mesh()
+    return None if mesh is None or mesh.empty else mesh

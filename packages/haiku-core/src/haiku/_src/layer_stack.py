@@ -18,6 +18,7 @@ scan gives layer ``i`` the key ``jax.random.split(apply_key, num_layers)[i]``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import jax
 import jax.numpy as jnp
 
-from haiku._src import base, eager_scan, lift, random_keys, transform
+from haiku._src import base, eager_scan, lift, random_keys, stacked_axes, transform
 
 __all__ = ["LayerStackTransparencyMapping", "layer_stack"]
 
@@ -214,7 +215,12 @@ class _Stack:
         init_key = random_keys.maybe_next_rng_key()
         params: Any
         state: Any
-        params, state = lifted(init_key, carry, ys)
+        # Logical axis names (hk.experimental.partitioning) see the stacked axis;
+        # a transparent stack stores each layer's parameters unstacked.
+        stacking = (stacked_axes.stacked_axis(stacked_axes.layers_axis_name())
+                    if self.mapping is None else contextlib.nullcontext())
+        with stacking:
+            params, state = lifted(init_key, carry, ys)
         apply_key = random_keys.maybe_next_rng_key()
         if self.mapping is not None:
             params = _to_stacked(params, self.num_layers, self.mapping)
@@ -308,7 +314,7 @@ def layer_stack(
       name: Name of the Haiku context (ignored when transparent).
 
     Returns:
-      A decorator: given a layer function, it returns the stacked function.
+      A decorator, which turns a layer function into the stacked function.
     """
     if transparent and transparency_map is None:
         raise ValueError("transparency_map must be provided with transparent=True.")

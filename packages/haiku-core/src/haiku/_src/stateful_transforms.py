@@ -165,6 +165,7 @@ def vmap(
     axis_size: int | None = None,
     *,
     split_rng: bool | None = None,
+    spmd_axis_name: Any = None,
 ) -> Callable[..., Any]:
     """Equivalent to :func:`jax.vmap` with module parameters/state not mapped.
 
@@ -201,6 +202,10 @@ def vmap(
       split_rng: Whether Haiku random keys differ (``True``) or are the same
         (``False``) across the mapped axis. Required, as in dm-haiku, unless
         ``hk.vmap.require_split_rng = False`` (then it defaults to ``False``).
+      spmd_axis_name: See :func:`jax.vmap`: the mesh axis (or axes) the
+        mapped axis is sharded over when the function runs under ``jax.jit``
+        on a mesh, so sharding constraints inside it keep the batch sharded.
+        (Newer dm-haiku releases take it too.)
 
     Returns:
       See :func:`jax.vmap`.
@@ -260,6 +265,7 @@ def vmap(
             out_axes=(out_axes, None),
             axis_name=axis_name,
             axis_size=axis_size,
+            spmd_axis_name=spmd_axis_name,
         )
         try:
             out, changes = mapped(given, *args, **kwargs)
