@@ -127,18 +127,20 @@ def test_blocked_sample_plugin(env, reason):
 # -- haiku-experimental's hooks, implemented by the sample plugin ---------------
 
 
-def test_sample_plugin_loads_before_haiku_experimental_specifies_its_hooks():
-    # A fresh interpreter: the plugins load at `import haiku`, before
-    # haiku.experimental's tools add their hook specifications.
+def test_sample_plugin_loads_with_haiku_experimentals_hooks_specified():
+    # A fresh interpreter: haiku-experimental's plugin specifies its hooks as it
+    # registers (haiku_add_hookspecs), without importing its tools.
     out = _run(
         """
         import json, sys
         import haiku.plugins
         info = {p.name: p for p in haiku.plugins.list_plugins()}["contrib-sample"]
-        print(json.dumps([info.status, "haiku_experimental._src.extensions" in sys.modules]))
+        hook = haiku.plugins.plugin_manager().hook.haiku_experimental_tabulate_columns
+        print(json.dumps([info.status, hook.spec is not None,
+                          "haiku_experimental._src.extensions" in sys.modules]))
         """
     )
-    assert out == ["loaded", False]
+    assert out == ["loaded", True, False]
 
 
 def test_tabulate_shows_the_sample_plugins_param_bytes_column():

@@ -32,3 +32,15 @@ out: jax.Array = model.apply(params, None, jnp.ones([1, 2]))
 size: int = hk.data_structures.tree_size(params)
 with hk.config.context(module_auto_repr=False):
     pass
+
+
+# Names of the plugins, seen through their public export modules.
+def recurrent(x: jax.Array) -> jax.Array:
+    mlp: hk.nets.MLP = hk.nets.MLP([4, 2], activate_final=True)
+    lstm = hk.LSTM(hidden_size=2)
+    state: hk.LSTMState = lstm.initial_state(batch_size=1)
+    out, _ = lstm(mlp(x), state)
+    return out
+
+
+padding: tuple[int, int] = hk.pad.same(3)

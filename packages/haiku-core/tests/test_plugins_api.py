@@ -63,7 +63,7 @@ def _hook_names():
 
 def test_every_hook_is_documented_with_an_example():
     names = _hook_names()
-    assert names == ["haiku_conformance_examples", "haiku_register_exports"]
+    assert names == ["haiku_add_hookspecs", "haiku_conformance_examples", "haiku_register_exports"]
     for name in names:
         doc = inspect.getdoc(getattr(haiku.plugins.HaikuHookSpecs, name))
         assert doc and "Example" in doc and ">>>" in doc, name

@@ -6,6 +6,7 @@ the entry point of a third-party distribution would be loaded.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import math
 import types
@@ -70,11 +71,15 @@ def test_unknown_column_lists_builtin_columns_first_then_plugin_columns(register
     f = hk.transform_with_state(lambda x: Counter()(x))
     with pytest.raises(ValueError) as info:
         hk.experimental.tabulate(f, columns=("bogus",))
-    assert str(info.value) == (
+    builtin = (
         "Invalid column(s) ['bogus'], valid columns ['module', 'config', 'owned_params', "
         "'input', 'output', 'params_size', 'params_bytes'] (tabulate: plugins add the "
-        "columns ['state_size'])"
+        "columns "
     )
+    message = str(info.value)
+    assert message.startswith(builtin) and message.endswith(")")
+    # Other installed plugins (the sample plugin, in a shared venv) add theirs too.
+    assert "state_size" in ast.literal_eval(message[len(builtin):-1])
 
 
 def test_two_plugins_defining_one_column_is_an_error(registered):
@@ -111,7 +116,7 @@ def test_plugin_flop_estimator_replaces_the_default(registered):
 
 
 def test_hooks_are_specified_and_documented():
-    hookspecs.install(haiku.plugins.plugin_manager())
+    # haiku-experimental's plugin specified them when it registered.
     pm = haiku.plugins.plugin_manager()
     for name in ("haiku_experimental_tabulate_columns", "haiku_experimental_flop_estimators"):
         assert getattr(pm.hook, name).spec is not None

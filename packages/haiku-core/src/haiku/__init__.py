@@ -17,14 +17,18 @@ from haiku._version import __version__ as __version__
 _plugin_namespace.install()
 
 
+# Real modules of haiku-core beside the lazy names (see _src.plugin_exports.RESERVED).
+_SUBMODULES = ("extend", "plugins")
+
+
 def __getattr__(name: str):
-    if name == "plugins":
+    if name in _SUBMODULES:
         import importlib
 
-        return importlib.import_module("haiku.plugins")
+        return importlib.import_module(f"haiku.{name}")
     return _plugin_namespace.get_attribute(__name__, name)
 
 
 def __dir__() -> list[str]:
     names = _plugin_namespace.list_attributes(__name__, _sys.modules[__name__])
-    return sorted({*names, "plugins"})
+    return sorted({*names, *_SUBMODULES})

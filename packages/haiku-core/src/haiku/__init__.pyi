@@ -1,10 +1,12 @@
 # Type stub of the lazy `haiku` namespace: the names that type checkers and
 # IDEs see. At run time each name is served by the plugin that registers it
 # (see haiku.plugins); tests/test_stubs.py keeps this file and the registry
-# in step.
+# in step. haiku-core's own names are imported from the modules its table
+# (_src/core_plugin.py) names.
 
 from haiku import config as config
 from haiku import data_structures as data_structures
+from haiku import extend as extend
 from haiku import experimental as experimental
 from haiku import initializers as initializers
 from haiku import mixed_precision as mixed_precision
@@ -13,9 +15,9 @@ from haiku import pad as pad
 from haiku import plugins as plugins
 from haiku import testing as testing
 from haiku._src.base import DO_NOT_STORE as DO_NOT_STORE
-from haiku._src.interceptor_chains import GetterContext as GetterContext
-from haiku._src.interceptor_chains import SetterContext as SetterContext
-from haiku._src.base import current_name as current_name
+from haiku._src.interception import GetterContext as GetterContext
+from haiku._src.interception import SetterContext as SetterContext
+from haiku._src.naming import current_name as current_name
 from haiku._src.base import get_current_state as get_current_state
 from haiku._src.base import get_initial_state as get_initial_state
 from haiku._src.base import get_parameter as get_parameter
@@ -27,7 +29,7 @@ from haiku._src.random_keys import next_rng_key as next_rng_key
 from haiku._src.random_keys import next_rng_keys as next_rng_keys
 from haiku._src.random_keys import replace_rng_sequence_state as replace_rng_sequence_state
 from haiku._src.random_keys import reserve_rng_keys as reserve_rng_keys
-from haiku._src.base import running_init as running_init
+from haiku._src.transform import running_init as running_init
 from haiku._src.base import set_state as set_state
 from haiku._src.random_keys import with_rng as with_rng
 from haiku._src.deferred import Deferred as Deferred
@@ -82,62 +84,11 @@ from haiku._src.typing import MutableState as MutableState
 from haiku._src.typing import Params as Params
 from haiku._src.typing import State as State
 
-# Provided by haiku-nets (pip install "haiku[nets]").
-from haiku_nets._src.linear import Bias as Bias
-from haiku_nets._src.linear import Linear as Linear
-from haiku_nets._src.attention import MultiHeadAttention as MultiHeadAttention
-from haiku_nets._src.batch_apply import BatchApply as BatchApply
-from haiku_nets._src.dropout import dropout as dropout
-from haiku_nets._src.embed import Embed as Embed
-from haiku_nets._src.embed import EmbedLookupStyle as EmbedLookupStyle
-from haiku_nets._src.pool import AvgPool as AvgPool
-from haiku_nets._src.pool import MaxPool as MaxPool
-from haiku_nets._src.pool import avg_pool as avg_pool
-from haiku_nets._src.pool import max_pool as max_pool
-from haiku_nets._src.reshape import Flatten as Flatten
-from haiku_nets._src.reshape import Reshape as Reshape
-from haiku_nets._src.sequential import Sequential as Sequential
-from haiku_nets._src.conv import Conv1D as Conv1D
-from haiku_nets._src.conv import Conv2D as Conv2D
-from haiku_nets._src.conv import Conv3D as Conv3D
-from haiku_nets._src.conv import ConvND as ConvND
-from haiku_nets._src.conv_transpose import Conv1DTranspose as Conv1DTranspose
-from haiku_nets._src.conv_transpose import Conv2DTranspose as Conv2DTranspose
-from haiku_nets._src.conv_transpose import Conv3DTranspose as Conv3DTranspose
-from haiku_nets._src.conv_transpose import ConvNDTranspose as ConvNDTranspose
-from haiku_nets._src.data_format import get_channel_index as get_channel_index
-from haiku_nets._src.depthwise_conv import DepthwiseConv1D as DepthwiseConv1D
-from haiku_nets._src.depthwise_conv import DepthwiseConv2D as DepthwiseConv2D
-from haiku_nets._src.depthwise_conv import DepthwiseConv3D as DepthwiseConv3D
-from haiku_nets._src.depthwise_conv import SeparableDepthwiseConv2D as SeparableDepthwiseConv2D
-from haiku_nets._src.moving_averages import EMAParamsTree as EMAParamsTree
-from haiku_nets._src.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
-from haiku_nets._src.spectral_norm import SNParamsTree as SNParamsTree
-from haiku_nets._src.spectral_norm import SpectralNorm as SpectralNorm
-from haiku_nets._src.batch_norm import BatchNorm as BatchNorm
-from haiku_nets._src.group_norm import GroupNorm as GroupNorm
-from haiku_nets._src.layer_norm import InstanceNorm as InstanceNorm
-from haiku_nets._src.layer_norm import LayerNorm as LayerNorm
-from haiku_nets._src.rms_norm import RMSNorm as RMSNorm
-
-# haiku-experimental
-from haiku_experimental._src.dot import to_dot as to_dot
-
-# Provided by haiku-rnn (pip install "haiku[rnn]").
-from haiku_rnn._src.conv_lstm import Conv1DLSTM as Conv1DLSTM
-from haiku_rnn._src.conv_lstm import Conv2DLSTM as Conv2DLSTM
-from haiku_rnn._src.conv_lstm import Conv3DLSTM as Conv3DLSTM
-from haiku_rnn._src.deep_rnn import DeepRNN as DeepRNN
-from haiku_rnn._src.deep_rnn import deep_rnn_with_skip_connections as deep_rnn_with_skip_connections
-from haiku_rnn._src.expand_apply import expand_apply as expand_apply
-from haiku_rnn._src.gru import GRU as GRU
-from haiku_rnn._src.identity_core import IdentityCore as IdentityCore
-from haiku_rnn._src.lstm import LSTM as LSTM
-from haiku_rnn._src.lstm import LSTMState as LSTMState
-from haiku_rnn._src.reset_core import ResetCore as ResetCore
-from haiku_rnn._src.rnn_core import RNNCore as RNNCore
-from haiku_rnn._src.unroll import dynamic_unroll as dynamic_unroll
-from haiku_rnn._src.unroll import static_unroll as static_unroll
-from haiku_rnn._src.vanilla_rnn import VanillaRNN as VanillaRNN
+# The official plugins' names, from each plugin's public export module (generated
+# from its own table, so a plugin release that adds a name needs no haiku-core
+# change). A plugin that is not installed contributes nothing.
+from haiku_nets.hk import *  # haiku-nets: pip install "haiku[nets]"
+from haiku_rnn.hk import *  # haiku-rnn: pip install "haiku[rnn]"
+from haiku_experimental.hk import *  # haiku-experimental: pip install "haiku[experimental]"
 
 __version__: str

@@ -4,6 +4,7 @@ from haiku._src.config import module_auto_repr as module_auto_repr
 from haiku._src.config import rng_reserve_size as rng_reserve_size
 from haiku._src.fast_eval import fast_eval_shape as fast_eval_shape
 from haiku._src.optimize_rng import optimize_rng_use as optimize_rng_use
+from haiku._src.shard_map import shard_map as shard_map
 
 # dm-haiku 0.0.17 also exposes these here.
 from haiku._src.layer_stack import LayerStackTransparencyMapping as LayerStackTransparencyMapping
@@ -29,15 +30,11 @@ from haiku._src.interception import custom_creator as custom_creator
 from haiku._src.interception import custom_getter as custom_getter
 from haiku._src.interception import intercept_methods as intercept_methods
 
-# haiku-experimental: summaries.
-from haiku_experimental._src.eval_summary import eval_summary as eval_summary
-from haiku_experimental._src.records import ArraySpec as ArraySpec
-from haiku_experimental._src.records import MethodInvocation as MethodInvocation
-from haiku_experimental._src.records import ModuleDetails as ModuleDetails
-from haiku_experimental._src.tabulate import tabulate as tabulate
-from haiku_experimental._src.dot import abstract_to_dot as abstract_to_dot
-from haiku_experimental._src.dot import to_dot as to_dot
+# haiku-experimental's names (summaries, to_dot), from its public export module.
+from haiku_experimental.hk_experimental import *
 from haiku.experimental import jaxpr_info as jaxpr_info
+# haiku-core: sharding over a mesh; stub in experimental/partitioning.pyi.
+from haiku.experimental import partitioning as partitioning
 # Provided by haiku-flax (pip install "haiku[flax]"); stub in experimental/flax.pyi.
 from haiku.experimental import flax as flax
 

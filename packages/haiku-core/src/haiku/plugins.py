@@ -40,11 +40,13 @@ from haiku._src.plugin_errors import (
     MissingPluginError,
     PluginConflictError,
     PluginError,
+    PluginHookError,
     PluginImportError,
     PluginTargetError,
 )
-from haiku._src.plugin_exports import ExportRegistry
-from haiku._src.plugin_registry import PluginInfo
+from haiku._src.plugin_exports import ExportRegistry, exports_from
+from haiku._src.plugin_hooks import call_each, merge_claims
+from haiku._src.plugin_registry import PluginInfo, Status
 from haiku._src.plugin_spec import (
     ALLOW_LIST_ENV,
     DISABLE_AUTOLOAD_ENV,
@@ -65,15 +67,19 @@ __all__ = [
     "MissingPluginError",
     "PluginConflictError",
     "PluginError",
+    "PluginHookError",
     "PluginImportError",
     "PluginInfo",
     "PluginTargetError",
+    "Status",
+    "call_each",
+    "exports_from",
     "hookimpl",
     "hookspec",
     "list_plugins",
+    "merge_claims",
     "plugin_manager",
     "register",
-    "substitute_in_fast_eval_shape",
     "unregister",
 ]
 
@@ -188,28 +194,3 @@ def plugin_manager():
     True
     """
     return _registry.plugin_manager()
-
-
-def substitute_in_fast_eval_shape(substitute):
-    """Decorates a function to run ``substitute`` while ``hk.experimental.fast_eval_shape`` runs.
-
-    For plugin authors: ``substitute`` takes the same arguments and returns
-    values of the same shapes and dtypes, skipping work that does not change
-    them (random masks, ...). haiku-nets' ``hk.dropout`` uses it.
-
-    >>> import haiku.plugins
-    >>> @haiku.plugins.substitute_in_fast_eval_shape(lambda x: x)
-    ... def expensive_identity(x):
-    ...   return x + 0 * jax.random.normal(jax.random.PRNGKey(0), x.shape)
-    >>> hk.experimental.fast_eval_shape(expensive_identity, jnp.ones([2]))
-    ShapeDtypeStruct(shape=(2,), dtype=float32)
-
-    Args:
-      substitute: What to run instead, with the same arguments.
-
-    Returns:
-      A decorator.
-    """
-    from haiku._src.fast_eval import substitute_in_fast_eval_shape as decorate
-
-    return decorate(substitute)

@@ -2,18 +2,18 @@
 
 A haiku plugin (the module named by a ``haiku`` entry point, see
 :mod:`haiku.plugins`) may implement these next to
-``haiku_register_exports``; haiku-experimental adds these specifications to
-haiku's plugin manager the first time it needs them, and calls the hooks of
-every loaded plugin each time ``tabulate`` or ``make_model_info`` runs (so a
+``haiku_register_exports``. haiku-experimental's plugin adds these
+specifications through ``haiku_add_hookspecs`` when it registers, so plugins
+implementing them may load before or after it; the hooks of every loaded
+plugin are called each time ``tabulate`` or ``make_model_info`` runs (so a
 plugin registered by hand with :func:`haiku.plugins.register` counts at once).
 
 Two plugins defining one column name or one primitive is an error naming
 both.
 
-Mark implementations ``@hookimpl(optionalhook=True)``: haiku loads plugins
-before haiku-experimental adds these specifications (and a plugin may be
-installed without haiku-experimental), and an implementation of a hook with
-no specification fails the plugin's registration unless it is optional.
+A plugin that works without haiku-experimental installed marks its
+implementations ``@hookimpl(optionalhook=True)``: where no plugin specifies
+a hook, a plugin implementing it without that mark fails to load.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from haiku.plugins import hookspec
 
-__all__ = ["ExperimentalHookSpecs", "install"]
+__all__ = ["ExperimentalHookSpecs"]
 
 
 class ExperimentalHookSpecs:
@@ -42,7 +42,7 @@ class ExperimentalHookSpecs:
         Example, in a plugin module:
 
         >>> from haiku.plugins import hookimpl
-        >>> @hookimpl(optionalhook=True)
+        >>> @hookimpl
         ... def haiku_experimental_tabulate_columns():
         ...   return {"state_size": ("State count", lambda inv: sum(
         ...       s.size for s in inv.module_details.state.values()))}
@@ -68,15 +68,8 @@ class ExperimentalHookSpecs:
 
         >>> import math
         >>> from haiku.plugins import hookimpl
-        >>> @hookimpl(optionalhook=True)
+        >>> @hookimpl
         ... def haiku_experimental_flop_estimators():
         ...   return {"exp": lambda eqn: 10 * math.prod(eqn.outvars[0].aval.shape)}
         """
         raise NotImplementedError  # a specification: plugins implement it
-
-
-def install(pm: Any) -> None:
-    """Adds :class:`ExperimentalHookSpecs` to the plugin manager ``pm`` (once)."""
-    hook = getattr(pm.hook, "haiku_experimental_tabulate_columns", None)
-    if hook is None or getattr(hook, "spec", None) is None:
-        pm.add_hookspecs(ExperimentalHookSpecs)

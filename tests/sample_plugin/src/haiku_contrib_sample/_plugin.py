@@ -30,8 +30,9 @@ def haiku_conformance_examples():
     return _conformance.examples()
 
 
-# haiku-experimental's hooks: optional, so this plugin also loads where
-# haiku-experimental is not installed (or its specifications not yet added).
+# haiku-experimental's hooks. haiku-experimental specifies them when it
+# registers, whatever the load order; they are optional only because this
+# plugin does not depend on haiku-experimental and must load without it.
 @hookimpl(optionalhook=True)
 def haiku_experimental_tabulate_columns():
     """A "Param bytes" column for ``hk.experimental.tabulate`` (``columns=(..., "param_bytes")``)."""

@@ -337,34 +337,24 @@ def conformance_examples(plugins: Iterable[str] | None = None) -> list[ModuleExa
     Raises:
       ValueError: If a hook returns something that is not a ``ModuleExample``
         or one plugin returns two examples with one name.
-      RuntimeError: If a hook raises (naming the plugin; the original error
-        is chained). Pass ``plugins`` to leave that plugin out.
+      haiku.plugins.PluginHookError: A ``RuntimeError``, if a hook raises
+        (naming the plugin; the original error is chained). Pass ``plugins``
+        to leave that plugin out.
     """
-    from haiku._src.plugin_registry import plugin_manager
+    from haiku.plugins import call_each, plugin_manager
 
-    wanted = None if plugins is None else set(plugins)
     hook = plugin_manager().hook.haiku_conformance_examples
     examples: list[ModuleExample] = []
-    # pluggy lists implementations last-registered first.
-    for impl in reversed(hook.get_hookimpls()):
-        if wanted is not None and impl.plugin_name not in wanted:
-            continue
+    for plugin, results in call_each(hook, plugins=None if plugins is None else set(plugins)):
         seen: set[str] = set()
-        try:
-            results: Any = impl.function() or ()
-        except Exception as e:
-            raise RuntimeError(
-                f"plugin {impl.plugin_name!r}: its haiku_conformance_examples hook raised "
-                f"{type(e).__name__}: {e}") from e
         for example in results:
             if not isinstance(example, ModuleExample):
                 raise ValueError(
-                    f"plugin {impl.plugin_name!r}: haiku_conformance_examples returned "
+                    f"plugin {plugin!r}: haiku_conformance_examples returned "
                     f"{example!r}, not a haiku.testing.ModuleExample")
             if example.name in seen:
                 raise ValueError(
-                    f"plugin {impl.plugin_name!r}: two conformance examples named "
-                    f"{example.name!r}")
+                    f"plugin {plugin!r}: two conformance examples named {example.name!r}")
             seen.add(example.name)
-            examples.append(dataclasses.replace(example, plugin=impl.plugin_name))
+            examples.append(dataclasses.replace(example, plugin=plugin))
     return examples

@@ -1,21 +1,19 @@
 """haiku-core's own plugin: registers the core names like any other plugin.
 
 It is always loaded first, whatever ``HAIKU_DISABLE_PLUGIN_AUTOLOAD`` or
-``HAIKU_PLUGINS`` say. To add a core name, add a row to :data:`EXPORTS`
-(and list it in ``plugin_official_names``); its module is imported the first
-time the name is used. Nothing here may import the targets.
+``HAIKU_PLUGINS`` say. :data:`EXPORTS` is haiku-core's one table of public
+names, registered like every distribution's (``registry.add_table``). To add
+a core name, add a row to it (and list it in ``plugin_official_names``, the
+install hints) and to the namespace's ``.pyi`` stub; its module is imported
+the first time the name is used. Nothing here may import the targets.
 """
 
 from __future__ import annotations
 
+from haiku.plugins import exports_from as _from
 from haiku.plugins import hookimpl
 
 HAIKU_PLUGIN_API_VERSION = 1
-
-
-def _from(namespace: str, module: str, *names: str) -> tuple[tuple[str, str, str], ...]:
-    """``(namespace, name, "module:name")`` for each name."""
-    return tuple((namespace, name, f"{module}:{name}") for name in names)
 
 
 NAMESPACES: tuple[tuple[str, str], ...] = (
@@ -25,6 +23,8 @@ NAMESPACES: tuple[tuple[str, str], ...] = (
     ("haiku.testing", "Utilities for testing code that uses Haiku."),
     ("haiku.experimental", "Experimental Haiku features; their API may change."),
     ("haiku.mixed_precision", "Automatic mixed precision for Haiku modules."),
+    ("haiku.experimental.partitioning",
+     "Sharding parameters and activations over a device mesh: rules, logical axis names."),
 )
 """``(namespace, docstring)`` of each namespace haiku-core owns."""
 
@@ -183,6 +183,7 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
     ),
     *_from("haiku.experimental", "haiku._src.optimize_rng", "optimize_rng_use"),
     *_from("haiku.experimental", "haiku._src.fast_eval", "fast_eval_shape"),
+    *_from("haiku.experimental", "haiku._src.shard_map", "shard_map"),
     *_from("haiku", "haiku._src.jax_usage", "JaxUsageError"),
     # dm-haiku 0.0.17 also exposes these under hk.experimental (the same objects
     # as hk.X; ParamContext is GetterContext's older name).
@@ -214,6 +215,26 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
         "MethodContext",
     ),
     ("haiku.experimental", "ParamContext", "haiku._src.interception:GetterContext"),
+    *_from(
+        "haiku.experimental.partitioning",
+        "haiku._src.partition_specs",
+        "match_rules",
+        "check_specs",
+        "named_shardings",
+        "sharded_init",
+    ),
+    *_from(
+        "haiku.experimental.partitioning",
+        "haiku._src.logical_axes",
+        "with_logical_axes",
+        "LogicalAxesInit",
+        "get_logical_axes",
+        "axis_rules",
+        "logical_to_mesh",
+        "constrain",
+    ),
+    *_from("haiku.experimental.partitioning", "haiku._src.stacked_axes", "layers_axis",
+           "stacked_axis"),
 )
 """``(namespace, name, target)`` of each name haiku-core registers."""
 
@@ -221,7 +242,4 @@ EXPORTS: tuple[tuple[str, str, str], ...] = (
 @hookimpl
 def haiku_register_exports(registry):
     """Registers haiku-core's namespaces and names."""
-    for namespace, doc in NAMESPACES:
-        registry.add_namespace(namespace, doc)
-    for namespace, name, target in EXPORTS:
-        registry.add(namespace, name, target)
+    registry.add_table(EXPORTS, namespaces=NAMESPACES)

@@ -48,6 +48,24 @@ class PluginTargetError(PluginError, AttributeError):
     """
 
 
+class PluginHookError(PluginError, RuntimeError):
+    """A plugin's hook implementation raised; the message names the plugin and the hook.
+
+    ``plugin`` and ``hook`` say which; ``__cause__`` is the original exception.
+
+    Example:
+
+    >>> err = PluginHookError("demo", "haiku_conformance_examples", KeyError("x"))
+    >>> print(err)
+    plugin 'demo': its haiku_conformance_examples hook raised KeyError: 'x'
+    """
+
+    def __init__(self, plugin: str, hook: str, error: BaseException):
+        self.plugin, self.hook = plugin, hook
+        self.reason = f"its {hook} hook raised {type(error).__name__}: {error}"
+        super().__init__(f"plugin {plugin!r}: {self.reason}")
+
+
 class PluginImportError(PluginError, ModuleNotFoundError):
     """An import statement asked for a name that a plugin problem hides.
 

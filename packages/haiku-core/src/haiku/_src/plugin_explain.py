@@ -2,8 +2,7 @@
 
 Each function returns an exception (with ``__cause__`` set where there is an
 underlying error) for the registry to raise. ``records`` are the registry's
-plugin records: objects with ``name``, ``distribution``, ``version``,
-``module``, ``status``, ``error``, ``cause`` and ``describe()``.
+:class:`~haiku.plugins.PluginInfo` objects.
 """
 
 from __future__ import annotations

@@ -14,10 +14,15 @@ import dataclasses
 import keyword
 from collections.abc import Iterable
 
+from haiku._src.plugin_hooks import merge_claims
+
 ROOT = "haiku"
 
 # Real submodules of the ``haiku`` package: no plugin may shadow them.
-RESERVED = frozenset({"haiku.plugins"})
+RESERVED = frozenset({"haiku.extend", "haiku.plugins"})
+
+Row = tuple[str, str, str]
+"""One row of an export table: ``(namespace, name, "pkg.module:attr")``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,8 +186,48 @@ class ExportRegistry:
             raise TypeError(f"a namespace doc must be a str, got {doc!r}")
         self.namespaces.append(NamespaceDecl(namespace, doc, self._plugin))
 
+    def add_table(
+        self, exports: Iterable[Row], namespaces: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """Registers a distribution's whole table: its namespaces, then its names.
+
+        Every official distribution keeps its public names in one table in
+        its plugin module (``EXPORTS``, built with :func:`exports_from`) and
+        registers it with this call.
+
+        Args:
+          exports: ``(namespace, name, target)`` rows, as for :meth:`add`.
+          namespaces: ``(namespace, doc)`` pairs, as for :meth:`add_namespace`.
+
+        Example:
+
+        >>> from haiku.plugins import ExportRegistry, exports_from
+        >>> registry = ExportRegistry("my-plugin")
+        >>> registry.add_table(
+        ...     exports_from("haiku.contrib", "my_pkg._src.scale", "Scale", "scale"),
+        ...     namespaces=[("haiku.contrib", "Community modules.")])
+        >>> [e.target for e in registry.exports]
+        ['my_pkg._src.scale:Scale', 'my_pkg._src.scale:scale']
+        """
+        for namespace, doc in namespaces:
+            self.add_namespace(namespace, doc)
+        for namespace, name, target in exports:
+            self.add(namespace, name, target)
+
     def __repr__(self) -> str:
         return f"<haiku ExportRegistry for plugin {self._plugin!r}>"
+
+
+def exports_from(namespace: str, module: str, *names: str) -> tuple[Row, ...]:
+    """The export-table rows for ``names`` of ``module``, all in ``namespace``.
+
+    Example:
+
+    >>> from haiku.plugins import exports_from
+    >>> exports_from("haiku", "my_pkg._src.linear", "Linear", "Bias")
+    (('haiku', 'Linear', 'my_pkg._src.linear:Linear'), ('haiku', 'Bias', 'my_pkg._src.linear:Bias'))
+    """
+    return tuple((namespace, name, f"{module}:{name}") for name in names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,41 +250,47 @@ class ExportIndex:
     """
 
     def __init__(self, registries: Iterable[ExportRegistry] = ()):
-        providers: dict[str, list[Export]] = {}
+        exports: list[Export] = []
         docs: dict[str, str] = {ROOT: ""}
         declared_by: dict[str, list[str]] = {}
         order: dict[str, None] = {}
+
+        def declare(namespace: str, plugin: str) -> None:
+            for ns in parents(namespace):
+                order.setdefault(ns)
+                docs.setdefault(ns, "")
+                if plugin not in declared_by.setdefault(ns, []):
+                    declared_by[ns].append(plugin)
+
         for registry in registries:
             for decl in registry.namespaces:
-                order.update(dict.fromkeys(parents(decl.namespace)))
-                for ns in parents(decl.namespace):
-                    docs.setdefault(ns, "")
-                    declared_by.setdefault(ns, [])
-                    if decl.plugin not in declared_by[ns]:
-                        declared_by[ns].append(decl.plugin)
+                declare(decl.namespace, decl.plugin)
                 if decl.doc and not docs[decl.namespace]:
                     docs[decl.namespace] = decl.doc
             for export in registry.exports:
-                order.update(dict.fromkeys([*parents(export.namespace),
-                                            export.qualname]))
-                providers.setdefault(export.qualname, []).append(export)
-                for ns in parents(export.namespace):
-                    docs.setdefault(ns, "")
-                    declared_by.setdefault(ns, [])
-                    if export.plugin not in declared_by[ns]:
-                        declared_by[ns].append(export.plugin)
+                declare(export.namespace, export.plugin)
+                order.setdefault(export.qualname)
+                exports.append(export)
 
         self.namespaces = docs
-        self.exports: dict[str, Export] = {}
-        self.conflicts: dict[str, Conflict] = {}
-        for qualname, exports in providers.items():
-            claims = [(e.plugin, repr(e.target)) for e in exports]
-            if qualname in docs:
-                claims.extend((plugin, "a namespace") for plugin in declared_by[qualname])
-            if len(claims) > 1:
-                self.conflicts[qualname] = Conflict(qualname, tuple(claims))
-            else:
-                self.exports[qualname] = exports[0]
+        # A name is claimed by each export of it and, if it is a namespace
+        # too, by each plugin declaring that namespace.
+        claims: list[tuple[str, str, Export | str]] = [(e.plugin, e.qualname, e) for e in exports]
+        claims += [
+            (plugin, qualname, "a namespace")
+            for qualname in dict.fromkeys(e.qualname for e in exports)
+            if qualname in docs
+            for plugin in declared_by[qualname]
+        ]
+        unique, conflicts = merge_claims(claims)
+        self.exports = {q: e for q, (_, e) in unique.items() if isinstance(e, Export)}
+        self.conflicts: dict[str, Conflict] = {
+            qualname: Conflict(qualname, tuple(
+                (plugin, what if isinstance(what, str) else repr(what.target))
+                for plugin, what in found
+            ))
+            for qualname, found in conflicts.items()
+        }
 
         # Members in registration order (a dict as an ordered set): plugins in
         # load order, each plugin's names in the order it added them; a

@@ -1,9 +1,18 @@
-"""Which official distribution provides each public haiku name.
+"""Which official distribution provides each public haiku name: the install hints.
 
-This table is only read to explain a miss: when ``hk.Linear`` is not
-registered, it tells the user that haiku-nets provides it and how to install
-it. It mirrors the "Distributions" table of DESIGN.md and the sections of the
-API reference; registration itself happens through the plugins.
+This is the only thing haiku-core knows about the official plugins, and it is
+only read to explain a miss: when ``hk.Linear`` is not registered, it tells
+the user that haiku-nets provides it and how to install it
+(``pip install "haiku[nets]"``).
+
+It must live in core because the hint is needed exactly when the plugin is
+*not* installed (or not loaded), so the plugin cannot supply it. Everything
+else lives with its owner: each distribution registers its names from its own
+table (``EXPORTS`` in its ``_plugin.py``) and ships the public modules type
+checkers read. A plugin may add a name in its own release without touching
+this table; until the table lists it, a miss of the new name is a plain
+``AttributeError`` instead of an install hint. The names follow the sections
+of the dm-haiku API reference.
 """
 
 from __future__ import annotations
@@ -97,6 +106,12 @@ _TABLE: dict[Distribution, dict[str, str]] = {
             get_initial_state maybe_get_rng_sequence_state
             replace_rng_sequence_state custom_creator custom_getter
             GetterContext intercept_methods MethodContext ParamContext
+            partitioning shard_map
+        """,
+        "haiku.experimental.partitioning": """
+            match_rules check_specs named_shardings sharded_init with_logical_axes
+            LogicalAxesInit get_logical_axes axis_rules logical_to_mesh constrain
+            layers_axis stacked_axis
         """,
     },
     NETS: {

@@ -19,25 +19,27 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.machinery
+import pkgutil
 import sys
 import threading
 import types
-from typing import Any
+from typing import Any, Literal
 
 import pluggy
 
 from haiku._src import plugin_discovery, plugin_explain, plugin_namespace, plugin_spec
-from haiku._src.plugin_errors import PluginError, PluginImportError
+from haiku._src.plugin_errors import PluginError, PluginHookError, PluginImportError
 from haiku._src.plugin_exports import Export, ExportIndex, ExportRegistry
+from haiku._src.plugin_hooks import call_each
 from haiku._version import __version__
 
 CORE_NAME = "core"
 CORE_MODULE = "haiku._src.core_plugin"
 
-LOADED = "loaded"
-BLOCKED = "blocked"
-FAILED = "failed"
-INCOMPATIBLE = "incompatible"
+#: The ``status`` of a :class:`haiku.plugins.PluginInfo`: what became of the plugin
+#: (loaded, blocked, failed to load, or written for another plugin API version).
+Status = Literal["loaded", "blocked", "failed", "incompatible"]
+Source = Literal["builtin", "entry point", "register"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,33 +63,23 @@ class PluginInfo:
       conflicts: Names it registers that another plugin registers too, e.g.
         ``"haiku.Linear (also registered by plugin 'other')"``; using one
         raises :class:`haiku.plugins.PluginConflictError`.
+      cause: The exception behind ``error``, if there is one.
     """
 
     name: str
     distribution: str | None
     version: str | None
     module: str
-    source: str
-    status: str
+    source: Source
+    status: Status = "failed"
     error: str | None = None
     exports: tuple[str, ...] = ()
     namespaces: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass
-class _Record:
-    name: str
-    distribution: str | None
-    version: str | None
-    module: str
-    source: str
-    status: str = FAILED
-    error: str | None = None
-    cause: BaseException | None = None
-    registry: ExportRegistry | None = None
+    cause: BaseException | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
+        """How messages name the plugin: ``plugin 'nets' (distribution haiku-nets 1.0, module ...)``."""
         origin = []
         if self.source == "builtin":
             origin.append("built into haiku-core")
@@ -98,27 +90,36 @@ class _Record:
         origin.append(f"module {self.module}")
         return f"plugin {self.name!r} ({', '.join(s.strip() for s in origin)})"
 
-    def fail(self, status: str, error: str, cause: BaseException | None = None):
-        self.status, self.error, self.cause = status, error, cause
+    def failed(self, status: Status, error: str, cause: BaseException | None = None) -> PluginInfo:
+        """This plugin, not loaded for ``error``."""
+        return dataclasses.replace(
+            self, status=status, error=error, cause=cause, exports=(), namespaces=()
+        )
 
 
 class _State:
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(plugin_spec.PROJECT_NAME)
         self.pm.add_hookspecs(plugin_spec.HaikuHookSpecs)
-        self.records: list[_Record] = []
+        # Historic: each plugin's specifications are added as it registers.
+        self.pm.hook.haiku_add_hookspecs.call_historic(kwargs={"plugin_manager": self.pm})
+        self.plugins: list[PluginInfo] = []
+        self.registries: dict[str, ExportRegistry] = {}  # of the loaded plugins
         self.index = ExportIndex()
         self.cached: set[tuple[str, str]] = set()
         self.aliases: set[str] = set()
 
-    def record(self, name: str) -> _Record | None:
-        for record in self.records:
-            if record.name == name:
-                return record
-        return None
+    def find(self, name: str) -> PluginInfo | None:
+        """The plugin called ``name``: the loaded one if several were found."""
+        found = [info for info in self.plugins if info.name == name]
+        return next((i for i in found if i.status == "loaded"), found[0] if found else None)
+
+    def replace(self, old: PluginInfo, new: PluginInfo) -> None:
+        self.plugins[self.plugins.index(old)] = new
 
     def reindex(self) -> None:
-        self.index = ExportIndex(r.registry for r in self.records if r.registry)
+        loaded = (info.name for info in self.plugins if info.status == "loaded")
+        self.index = ExportIndex(self.registries[name] for name in loaded)
 
 
 _lock = threading.RLock()
@@ -152,122 +153,134 @@ def _describe_error(err: BaseException) -> str:
 
 
 def _load(state: _State) -> None:
-    core = _Record(CORE_NAME, "haiku-core", __version__, CORE_MODULE, "builtin")
-    state.records.append(core)
+    core = PluginInfo(CORE_NAME, "haiku-core", __version__, CORE_MODULE, "builtin")
     try:
         core_plugin = importlib.import_module(CORE_MODULE)
     except Exception as err:
-        core.fail(FAILED, f"importing {CORE_MODULE} raised {_describe_error(err)}", err)
+        state.plugins.append(
+            core.failed("failed", f"importing {CORE_MODULE} raised {_describe_error(err)}", err)
+        )
     else:
-        _activate(state, core, core_plugin)
+        state.plugins.append(_activate(state, core, core_plugin))
     # Plugins may use haiku-core's names while they load.
     state.reindex()
 
     policy = plugin_discovery.autoload_policy()
     for candidate in plugin_discovery.entry_points():
         if candidate.value == CORE_MODULE:
-            core.distribution = candidate.distribution or core.distribution
-            core.version = candidate.version or core.version
+            state.plugins[0] = dataclasses.replace(
+                state.plugins[0],
+                distribution=candidate.distribution or core.distribution,
+                version=candidate.version or core.version,
+            )
             continue
-        record = _Record(
-            candidate.name,
-            candidate.distribution,
-            candidate.version,
-            candidate.value,
-            "entry point",
+        info = PluginInfo(
+            candidate.name, candidate.distribution, candidate.version, candidate.value, "entry point"
         )
-        state.records.append(record)
         blocked = policy.blocked_reason(candidate.name)
         if blocked is not None:
-            record.fail(BLOCKED, blocked)
+            state.pm.set_blocked(candidate.name)
+            state.plugins.append(info.failed("blocked", blocked))
             continue
         try:
             plugin = candidate.load()
         except Exception as err:
-            record.fail(FAILED, f"importing {candidate.value} raised {_describe_error(err)}", err)
+            message = f"importing {candidate.value} raised {_describe_error(err)}"
+            state.plugins.append(info.failed("failed", message, err))
             continue
-        _activate(state, record, plugin)
+        state.plugins.append(_activate(state, info, plugin))
+    for name, error in _reject_unspecified_hooks(state).items():
+        info = state.find(name)
+        if info is not None:
+            state.replace(info, info.failed("failed", error))
     state.reindex()  # Once: re-indexing after each plugin redid the work every time.
 
 
-def _activate(state: _State, record: _Record, plugin: object) -> None:
-    """Registers ``plugin`` and runs its export hook; records any failure.
+def _activate(state: _State, info: PluginInfo, plugin: object) -> PluginInfo:
+    """Registers ``plugin`` and runs its export hook; returns its new info.
 
-    The caller re-indexes the exports (``state.reindex()``) afterwards.
+    The caller checks pending hooks and re-indexes the exports afterwards.
     """
-    version_error = plugin_discovery.api_version_error(plugin, record.describe())
+    version_error = plugin_discovery.api_version_error(plugin, info.describe())
     if version_error is not None:
-        record.fail(INCOMPATIBLE, version_error)
-        return
-    other = state.record(record.name)
-    if other is not None and other is not record and other.status == LOADED:
-        record.fail(
-            FAILED,
-            f"the name {record.name!r} is already taken by {other.describe()}",
+        return info.failed("incompatible", version_error)
+    other = state.find(info.name)
+    if other is not None and other.status == "loaded":
+        return info.failed("failed", f"the name {info.name!r} is already taken by {other.describe()}")
+    state.pm.unblock(info.name)  # registering a blocked plugin by hand
+    try:
+        state.pm.register(plugin, name=info.name)
+    except Exception as err:
+        return info.failed("failed", f"it could not be registered: {_describe_error(err)}", err)
+    registry = ExportRegistry(info.name)
+    try:
+        for _ in call_each(
+            state.pm.hook.haiku_register_exports, plugins=(info.name,), registry=registry
+        ):
+            pass
+    except PluginHookError as err:
+        state.pm.unregister(name=info.name)
+        return info.failed("failed", err.reason, err.__cause__)
+    state.registries[info.name] = registry
+    return dataclasses.replace(
+        info,
+        status="loaded",
+        error=None,
+        cause=None,
+        exports=tuple(e.qualname for e in registry.exports),
+        namespaces=tuple(d.namespace for d in registry.namespaces),
+    )
+
+
+def _reject_unspecified_hooks(state: _State) -> dict[str, str]:
+    """Unregisters each plugin implementing a hook no plugin specifies; says why.
+
+    Run once after plugins load (and after each hand registration): a
+    plugin's specifications arrive through ``haiku_add_hookspecs`` when it
+    registers, so only then is every specification known.
+
+    Returns:
+      ``{plugin name: why it failed}``.
+    """
+    unknown: dict[str, list[str]] = {}
+    for hook_name, hook in vars(state.pm.hook).items():
+        if hook_name.startswith("_") or hook.has_spec():
+            continue
+        for impl in hook.get_hookimpls():
+            if not impl.optionalhook:
+                unknown.setdefault(impl.plugin_name, []).append(repr(hook_name))
+    for name in unknown:
+        state.pm.unregister(name=name)
+        state.registries.pop(name, None)
+    state.pm.check_pending()
+    return {
+        name: (
+            f"it implements {', '.join(hooks)}, a hook that no loaded plugin specifies: "
+            "install (and load) the distribution that specifies it, or mark the "
+            "implementation @hookimpl(optionalhook=True) if that distribution is optional"
         )
-        return
-    try:
-        state.pm.register(plugin, name=record.name)
-    except Exception as err:
-        record.fail(FAILED, f"it could not be registered: {_describe_error(err)}", err)
-        return
-    registry = ExportRegistry(record.name)
-    step = "its hooks are invalid:"
-    try:
-        state.pm.check_pending()
-        step = "its haiku_register_exports hook raised"
-        for impl in state.pm.hook.haiku_register_exports.get_hookimpls():
-            if impl.plugin_name != record.name:
-                continue
-            if impl.hookwrapper or impl.wrapper:
-                raise TypeError("haiku_register_exports cannot be a hook wrapper")
-            kwargs = {"registry": registry}
-            impl.function(*(kwargs[arg] for arg in impl.argnames))
-    except Exception as err:
-        state.pm.unregister(name=record.name)
-        message = f"{step} {_describe_error(err)}"
-        if "unknown hook" in str(err):
-            message += (
-                " (a hook that another distribution specifies, e.g. haiku-experimental's, "
-                "must be marked @hookimpl(optionalhook=True): its specification is only "
-                "added when that distribution is used)"
-            )
-        record.fail(FAILED, message, err)
-        return
-    record.status, record.error, record.cause = LOADED, None, None
-    record.registry = registry
+        for name, hooks in unknown.items()
+    }
 
 
-def _info(state: _State, record: _Record) -> PluginInfo:
-    registry = record.registry
-    exports = tuple(e.qualname for e in registry.exports) if registry else ()
-    namespaces = tuple(d.namespace for d in registry.namespaces) if registry else ()
+def _with_conflicts(state: _State, info: PluginInfo) -> PluginInfo:
+    if info.status != "loaded":
+        return info
     conflicts = []
     for conflict in state.index.conflicts.values():
-        if record.status == LOADED and record.name in conflict.plugins:
-            others = ", ".join(repr(p) for p in conflict.plugins if p != record.name)
+        if info.name in conflict.plugins:
+            others = ", ".join(repr(p) for p in conflict.plugins if p != info.name)
             if others:
                 conflicts.append(f"{conflict.qualname} (also registered by plugin {others})")
             else:
                 conflicts.append(f"{conflict.qualname} (registered twice by this plugin)")
-    return PluginInfo(
-        name=record.name,
-        distribution=record.distribution,
-        version=record.version,
-        module=record.module,
-        source=record.source,
-        status=record.status,
-        error=record.error,
-        exports=exports,
-        namespaces=namespaces,
-        conflicts=tuple(conflicts),
-    )
+    return dataclasses.replace(info, conflicts=tuple(conflicts))
 
 
 def list_plugins() -> list[PluginInfo]:
     state = _get_state()
     with _lock:
-        return [_info(state, record) for record in state.records]
+        return [_with_conflicts(state, info) for info in state.plugins]
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -284,25 +297,21 @@ def _plugin_module_name(plugin: object) -> str:
 
 def register(plugin: object, *, name: str | None = None) -> PluginInfo:
     if isinstance(plugin, str):
-        module_name, _, attr = plugin.partition(":")
-        target = importlib.import_module(module_name)
-        for part in attr.split(".") if attr else ():
-            target = getattr(target, part)
-        plugin = target
+        plugin = pkgutil.resolve_name(plugin)
     module = _plugin_module_name(plugin)
     with _lock:
         state = _get_state()
         replaces = None
-        for record in state.records:
-            if record.status == LOADED:
+        for known in state.plugins:
+            if known.status == "loaded":
                 continue
-            if record.name == name or (name is None and record.module == module):
-                replaces = record
+            if known.name == name or (name is None and known.module == module):
+                replaces = known
                 break
         if name is None:
             name = replaces.name if replaces else module
-        taken = state.record(name)
-        if taken is not None and taken.status == LOADED:
+        taken = state.find(name)
+        if taken is not None and taken.status == "loaded":
             raise PluginError(
                 f"a haiku plugin named {name!r} is already registered: {taken.describe()}"
             )
@@ -310,22 +319,27 @@ def register(plugin: object, *, name: str | None = None) -> PluginInfo:
             raise PluginError(
                 f"{plugin!r} is already registered as haiku plugin {state.pm.get_name(plugin)!r}"
             )
-        record = _Record(name, None, None, module, "register")
+        info = PluginInfo(name, None, None, module, "register")
         if replaces is not None and replaces.module == module:
-            record.distribution = replaces.distribution
-            record.version = replaces.version
-        _activate(state, record, plugin)
-        if record.status == INCOMPATIBLE:
-            raise PluginError(f"cannot register: {record.error}")
-        if record.status != LOADED:
-            message = f"cannot register {record.describe()}: {record.error}"
-            raise PluginError(message) from record.cause
+            info = dataclasses.replace(
+                info, distribution=replaces.distribution, version=replaces.version
+            )
+        info = _activate(state, info, plugin)
+        if info.status == "loaded":
+            error = _reject_unspecified_hooks(state).get(info.name)
+            if error is not None:
+                info = info.failed("failed", error)
+        if info.status == "incompatible":
+            raise PluginError(f"cannot register: {info.error}")
+        if info.status != "loaded":
+            message = f"cannot register {info.describe()}: {info.error}"
+            raise PluginError(message) from info.cause
         if replaces is not None:
-            state.records[state.records.index(replaces)] = record
+            state.replace(replaces, info)
         else:
-            state.records.append(record)
+            state.plugins.append(info)
         _changed(state)
-        return _info(state, record)
+        return _with_conflicts(state, info)
 
 
 def unregister(name: str) -> None:
@@ -333,12 +347,13 @@ def unregister(name: str) -> None:
         state = _get_state()
         if name == CORE_NAME:
             raise PluginError("haiku-core's built-in plugin 'core' cannot be unregistered")
-        records = [r for r in state.records if r.name == name]
-        if not records:
+        if state.find(name) is None:
             raise PluginError(f"no haiku plugin named {name!r} is registered")
         if state.pm.has_plugin(name):
             state.pm.unregister(name=name)
-        state.records = [r for r in state.records if r.name != name]
+        state.pm.unblock(name)
+        state.registries.pop(name, None)
+        state.plugins = [info for info in state.plugins if info.name != name]
         _changed(state)
 
 
@@ -382,14 +397,10 @@ def reset() -> None:
 
 
 def _import_target(state: _State, export: Export) -> Any:
-    module_name, _, attr = export.target.partition(":")
     try:
-        value: Any = importlib.import_module(module_name)
-        for part in attr.split(".") if attr else ():
-            value = getattr(value, part)
+        return pkgutil.resolve_name(export.target)
     except Exception as err:
-        raise plugin_explain.target_error(state.records, export, err) from err
-    return value
+        raise plugin_explain.target_error(state.plugins, export, err) from err
 
 
 def resolve(namespace: str, name: str) -> Any:
@@ -406,8 +417,8 @@ def resolve(namespace: str, name: str) -> Any:
             state.cached.add((namespace, name))
         return value
     if kind == "conflict":
-        raise plugin_explain.conflict_error(state.records, entry)
-    error = plugin_explain.missing_error(state.records, namespace, name)
+        raise plugin_explain.conflict_error(state.plugins, entry)
+    error = plugin_explain.missing_error(state.plugins, namespace, name)
     if error is None:
         error = AttributeError(
             f"module {namespace!r} has no attribute {name!r}",

@@ -55,6 +55,35 @@ class HaikuHookSpecs:
     any subset of a hook's arguments, by name.
     """
 
+    @hookspec(historic=True)
+    def haiku_add_hookspecs(self, plugin_manager: pluggy.PluginManager) -> None:
+        """Adds the hook specifications that a plugin brings for other plugins to implement.
+
+        Called when the plugin registers, before its other hooks are
+        checked, so plugins that implement the new hooks may load in any
+        order. Pending hooks are checked once, after every plugin has loaded:
+        an implementation of a hook that no plugin specifies makes its plugin
+        fail, unless it is marked ``@hookimpl(optionalhook=True)`` (for a hook
+        of a distribution that may not be installed). haiku-experimental adds
+        its ``tabulate`` and FLOP hooks this way.
+
+        Args:
+          plugin_manager: haiku's :class:`pluggy.PluginManager`; call its
+            ``add_hookspecs`` with a class or module of specifications
+            marked with :data:`hookspec`.
+
+        Example, in a plugin module:
+
+        >>> from haiku.plugins import hookimpl, hookspec
+        >>> class MyHookSpecs:
+        ...     @hookspec
+        ...     def my_pkg_losses(self):
+        ...         "Returns ``{name: loss_fn}`` for my_pkg's trainer."
+        >>> @hookimpl
+        ... def haiku_add_hookspecs(plugin_manager):
+        ...     plugin_manager.add_hookspecs(MyHookSpecs)
+        """
+
     @hookspec
     def haiku_register_exports(self, registry: ExportRegistry) -> None:
         """Adds lazy names and namespaces to ``haiku``.

@@ -16,7 +16,7 @@ from typing import Any
 import jax
 
 import haiku as hk
-from haiku._src import base as _base
+import haiku.extend
 from haiku_experimental._src.records import (
     ArraySpec,
     MethodInvocation,
@@ -92,10 +92,9 @@ class _Recorder:
     def __call__(self, next_fun, args, kwargs, context: hk.MethodContext):
         if context.method_name == "__init__" or self._describing:
             return next_fun(*args, **kwargs)
-        frame = _base.current_frame("eval_summary")
         call_stack = tuple(
-            self._details(entry.module, entry.method_name)
-            for entry in reversed(frame.module_stack)
+            self._details(call.module, call.method_name)
+            for call in reversed(haiku.extend.module_stack("eval_summary"))
         )
         index = len(self.invocations)
         self.invocations.append(None)  # calls are listed in the order they start

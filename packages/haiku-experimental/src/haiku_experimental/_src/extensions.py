@@ -13,52 +13,40 @@ registered by hand is seen at once):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import haiku.plugins
 
 __all__ = ["plugin_columns", "plugin_flop_estimators"]
 
 
-def _results(hook_name: str) -> list[tuple[str, Mapping[str, Any]]]:
-    """``(plugin name, result)`` of every loaded plugin implementing the hook."""
-    import haiku.plugins
-    from haiku_experimental import hookspecs
-
-    pm = haiku.plugins.plugin_manager()  # loads the plugins, once
-    hookspecs.install(pm)
-    hook = getattr(pm.hook, hook_name)
-    results = []
-    for impl in hook.get_hookimpls():
-        value = impl.function()
-        if value:
-            if not isinstance(value, Mapping):
-                raise TypeError(
-                    f"plugin {impl.plugin_name!r}: {hook_name} must return a mapping, "
-                    f"got {type(value).__name__}"
-                )
-            results.append((impl.plugin_name, value))
-    return results
+def _merged(hook_name: str, kind: str) -> dict[str, tuple[str, Any]]:
+    """``{name: (plugin, item)}`` over the mappings every loaded plugin's hook returns."""
+    hook = getattr(haiku.plugins.plugin_manager().hook, hook_name)
+    claims = []
+    for plugin, value in haiku.plugins.call_each(hook):
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"plugin {plugin!r}: {hook_name} must return a mapping, got {type(value).__name__}"
+            )
+        claims += [(plugin, name, item) for name, item in value.items()]
+    unique, conflicts = haiku.plugins.merge_claims(claims)
+    for name, found in conflicts.items():
+        plugins = " and ".join(repr(plugin) for plugin, _ in found)
+        raise ValueError(f"{kind} {name!r} is registered by plugins {plugins}")
+    return unique
 
 
-def _merge(hook_name: str, builtin: Mapping[str, Any], kind: str) -> dict[str, tuple[str, Any]]:
-    merged: dict[str, tuple[str, Any]] = {}
-    for plugin, value in _results(hook_name):
-        for name, item in value.items():
-            if name in merged:
-                raise ValueError(
-                    f"{kind} {name!r} is registered by plugins {merged[name][0]!r} and {plugin!r}"
-                )
-            merged[name] = (plugin, item)
-    return merged
+def plugin_columns(builtin: Mapping[str, Any]) -> dict[str, tuple[str, Callable[..., str]]]:
+    """``{name: (header, cell)}`` of the ``tabulate`` columns plugins add.
 
-
-def plugin_columns(builtin: Mapping[str, Any]) -> dict[str, Any]:
-    """Extra ``tabulate`` columns from plugins, as ``tabulate.Column`` objects."""
-    from haiku_experimental._src.tabulate import Column
-
+    ``cell(invocation, summary)`` returns the cell text.
+    """
     columns = {}
-    for name, (plugin, item) in _merge("haiku_experimental_tabulate_columns", builtin,
-                                       "tabulate column").items():
+    for name, (plugin, item) in _merged(
+        "haiku_experimental_tabulate_columns", "tabulate column"
+    ).items():
         if name in builtin:
             raise ValueError(f"plugin {plugin!r} redefines the built-in tabulate column {name!r}")
         try:
@@ -67,11 +55,11 @@ def plugin_columns(builtin: Mapping[str, Any]) -> dict[str, Any]:
             raise TypeError(
                 f"plugin {plugin!r}: tabulate column {name!r} must be (header, cell), got {item!r}"
             ) from e
-        columns[name] = Column(header, _cell_text(cell))
+        columns[name] = (header, _cell_text(cell))
     return columns
 
 
-def _cell_text(cell: Any) -> Any:
+def _cell_text(cell: Any) -> Callable[..., str]:
     def text(invocation: Any, summary: Any) -> str:
         return str(cell(invocation))
 
@@ -80,5 +68,5 @@ def _cell_text(cell: Any) -> Any:
 
 def plugin_flop_estimators() -> dict[str, Any]:
     """``{primitive name: estimator}`` from plugins."""
-    return {name: fn for name, (_, fn) in
-            _merge("haiku_experimental_flop_estimators", {}, "flop estimator").items()}
+    merged = _merged("haiku_experimental_flop_estimators", "flop estimator")
+    return {name: fn for name, (_, fn) in merged.items()}

@@ -93,7 +93,7 @@ class ArraySpec:
 
     @property
     def size(self) -> int:
-        """The number of elements: the product of the shape."""
+        """The number of elements (the product of the shape)."""
         return math.prod(self.shape)
 
     @property

@@ -61,16 +61,9 @@ def format_bytes(num_bytes: float) -> str:
     return f"{num_bytes:.2f} TB"
 
 
-def _class_name(module: Any) -> str:
-    name = type(module).__name__
-    if name == "NameScope" and type(module).__module__ == "haiku._src.naming":
-        return "NameScopeModule"  # what dm-haiku calls the module of a name scope
-    return name
-
-
 def _describe(details: ModuleDetails) -> str:
     method = "" if details.method_name == "__call__" else f".{details.method_name}"
-    return f"{details.module.module_name} ({_class_name(details.module)}{method})"
+    return f"{details.module.module_name} ({type(details.module).__name__}{method})"
 
 
 def _module_cell(inv: MethodInvocation, summary: Summary) -> str:
@@ -129,7 +122,8 @@ def available_columns() -> dict[str, Column]:
     """The built-in columns, then those that plugins add."""
     from haiku_experimental._src import extensions
 
-    return {**BUILTIN_COLUMNS, **extensions.plugin_columns(BUILTIN_COLUMNS)}
+    added = extensions.plugin_columns(BUILTIN_COLUMNS)
+    return {**BUILTIN_COLUMNS, **{name: Column(*column) for name, column in added.items()}}
 
 
 def _check(kind: str, requested: Sequence[str], valid: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from haiku.plugins import substitute_in_fast_eval_shape
+from haiku.extend import substitute_in_fast_eval_shape
 
 __all__ = ["dropout"]
 
