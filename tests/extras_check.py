@@ -20,6 +20,11 @@ Run by ``nox -s extras``. It needs ``uv`` (on PATH or importable as the
    ``haiku[all]`` from the built wheels and check which distributions and
    import packages each one gives, and that a name from a missing extra
    raises an error carrying its install line.
+4. Run the first code block of README.md's ``## Install`` section verbatim,
+   line by line, in a copy of the repository's files and a fresh venv made
+   with ``python -m venv`` (so ``pip`` is pip), and check after each
+   ``pip install`` line which distributions (at their local versions) and
+   import packages it gave (``--only readme`` runs just this step).
 
 Our distributions always come from the built wheels: each is pinned to its
 wheel file with a uv override, so a same-named project on an index never wins.
@@ -33,6 +38,7 @@ import argparse
 import email.parser
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,7 +47,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -367,6 +373,110 @@ def check_install(uv: list[str], wheels: dict[str, Path], workdir: Path, c: Chec
             )
 
 
+# The requirements the README's install block must show (issue 21).
+README_REQUIREMENTS = ["haiku", "haiku[nets]", "haiku[nets,rnn]", "haiku[all]"]
+
+
+def readme_install_block(readme: Path) -> list[str]:
+    """The command lines of the first fenced block under ``## Install``."""
+    section = readme.read_text().split("\n## Install\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    return [line.strip() for line in block.splitlines()[1:] if line.strip()]
+
+
+def local_dependencies(name: str) -> set[str]:
+    """Our distributions that ``name``'s pyproject.toml declares as dependencies."""
+    with open(PROJECTS[name][0] / "pyproject.toml", "rb") as f:
+        declared = tomllib.load(f)["project"].get("dependencies", [])
+    return {canonicalize_name(Requirement(r).name) for r in declared} & set(PROJECTS)
+
+
+def expected_dists(requirements: list[str]) -> set[str]:
+    """The distributions ``pip install`` of these ``haiku[...]`` requirements gives.
+
+    The extras' distributions and, transitively, the ones they depend on
+    (haiku-rnn needs haiku-nets).
+    """
+    todo = {"haiku"}
+    for requirement in map(Requirement, requirements):
+        for extra in requirement.extras:
+            todo |= EXTRAS[extra]
+    dists: set[str] = set()
+    while todo:
+        name = todo.pop()
+        dists.add(name)
+        todo |= local_dependencies(name) - dists
+    return dists
+
+
+def haiku_requirements(line: str) -> list[str]:
+    """The ``haiku[...]`` requirements a ``pip install`` line names."""
+    words = shlex.split(line, comments=True)
+    if words[:2] != ["pip", "install"]:
+        return []
+    requirements = []
+    for word in words[2:]:
+        try:
+            if Requirement(word).name == "haiku":
+                requirements.append(word)
+        except InvalidRequirement:  # an option's value such as a folder
+            pass
+    return requirements
+
+
+def copy_sources(destination: Path) -> None:
+    """Copies the repository's files (tracked and untracked, not ignored), as a clone has."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+
+
+def check_readme_install(workdir: Path, c: Checker) -> None:
+    lines = readme_install_block(ROOT / "README.md")
+    print("== README.md's install lines, verbatim, in a fresh venv")
+    named = [r for line in lines for r in haiku_requirements(line)]
+    c.check(set(README_REQUIREMENTS) <= set(named),
+            "README: the install block installs " + ", ".join(README_REQUIREMENTS), f"got {named}")
+    clone = workdir / "clone"
+    copy_sources(clone)
+    venv = workdir / "venv-readme"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], env=clean_env(), check=True)
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    env = clean_env()
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"
+    installed: list[str] = []
+    for line in lines:
+        print(f"  $ {line}", flush=True)
+        done = subprocess.run(["bash", "-c", line], cwd=clone, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if not c.check(done.returncode == 0, f"README line runs: {line}", done.stdout[-2000:]):
+            return
+        requirements = haiku_requirements(line)
+        if not requirements:
+            continue
+        installed += requirements
+        dists = expected_dists(installed)
+        packages = ["haiku", *OPTIONAL_PACKAGES]
+        result = subprocess.run([str(python), "-c", PROBE, ",".join(packages), "transform"],
+                                env=env, capture_output=True, text=True, check=True)
+        report = json.loads(result.stdout)
+        c.check(set(report["dists"]) == dists, f"after it, installed {sorted(dists)}",
+                f"got {sorted(report['dists'])}")
+        for name, version in report["dists"].items():
+            c.check(name in PROJECTS and Version(version) == declared_version(name),
+                    f"after it, {name} is the local {version}")
+        wanted = {PROJECTS[d][1] for d in dists if PROJECTS[d][1]}
+        got = {package for package, ok in report["importable"].items() if ok}
+        c.check(got == wanted, f"after it, importable: {sorted(wanted)}", f"got {sorted(got)}")
+        c.check(report["names"].get("transform", {}).get("ok", False), "after it, hk.transform works",
+                report.get("import_error", ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, help="folder for the built artifacts (default: temp)")
@@ -382,15 +492,18 @@ def main(argv: list[str] | None = None) -> int:
     c = Checker()
     try:
         dist = args.dist.resolve() if args.dist else workdir / "dist"
-        if not args.skip_build:
+        if not args.skip_build and args.only != ["readme"]:
             if dist.exists():
                 shutil.rmtree(dist)
             build(uv, dist)
-        wheels = check_artifacts(dist, c)
-        if set(wheels) == set(PROJECTS):
-            check_install(uv, wheels, workdir, c, args.only)
-        else:
-            c.check(False, "install checks", "skipped: some artifacts are missing")
+        if args.only != ["readme"]:
+            wheels = check_artifacts(dist, c)
+            if set(wheels) == set(PROJECTS):
+                check_install(uv, wheels, workdir, c, args.only)
+            else:
+                c.check(False, "install checks", "skipped: some artifacts are missing")
+        if not args.only or "readme" in args.only:
+            check_readme_install(workdir, c)
     finally:
         if args.keep:
             print(f"kept {workdir}")

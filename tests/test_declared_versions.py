@@ -67,8 +67,10 @@ def test_the_readme_states_the_ranges():
 
 def test_ci_runs_the_newest_jax_on_the_newest_and_oldest_python_and_the_floor_on_one():
     cells = _noxfile_constant("CI_MATRIX")
-    # The newest JAX on the newest Python runs in full.
-    assert cells[f"matrix-{PYTHONS[-1]}(jax='newest')"] == []
+    # Every cell runs our own tests in full; only the dm-haiku parity tests
+    # (run on the main JAX by the package sessions) may be left out.
+    assert all(args in ([], ["-m", "not oracle"]) for args in cells.values())
+    assert f"matrix-{PYTHONS[-1]}(jax='newest')" in cells
     assert f"matrix-{PYTHONS[0]}(jax='newest')" in cells
     assert any(re.fullmatch(r"matrix-3\.\d+\(jax='lowest'\)", cell) for cell in cells)
     assert all(re.fullmatch(r"matrix-(3\.\d+)\(jax='(lowest|newest)'\)", cell)

@@ -206,7 +206,7 @@ def shard_map(f: Callable[..., Any], *, mesh: Any, in_specs: Any, out_specs: Any
 def set_mesh(mesh: Any) -> contextlib.AbstractContextManager[Any]:
     """``with set_mesh(mesh):`` is ``with jax.set_mesh(mesh):`` on every supported JAX."""
     new = getattr(jax, "set_mesh", None)
-    return new(mesh) if new is not None else jax.sharding.use_mesh(mesh)
+    return new(mesh) if new is not None else getattr(jax.sharding, "use_mesh")(mesh)  # JAX 0.6.
 
 
 def active_mesh() -> Any:

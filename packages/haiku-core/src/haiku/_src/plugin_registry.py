@@ -190,9 +190,9 @@ def _load(state: _State) -> None:
             continue
         state.plugins.append(_activate(state, info, plugin))
     for name, error in _reject_unspecified_hooks(state).items():
-        info = state.find(name)
-        if info is not None:
-            state.replace(info, info.failed("failed", error))
+        found = state.find(name)
+        if found is not None:
+            state.replace(found, found.failed("failed", error))
     state.reindex()  # Once: re-indexing after each plugin redid the work every time.
 
 
