@@ -63,7 +63,7 @@ def run_two_processes(script: str, *args: str) -> list[str]:
 
 def losses(output: str, run: str) -> list[str]:
     """The losses of ``run`` printed on each ``step`` line."""
-    return re.findall(rf"{run} (\d+\.\d+)", output)
+    return re.findall(rf"^step +\d+ .*?\b{run} (\d+\.\d+)", output, re.MULTILINE)
 
 
 def test_data_parallel_across_two_processes():
