@@ -7,7 +7,11 @@ jax2tf`` give modules whose every attribute raises ``ModuleNotFoundError``:
 ``reshape_test.py`` and ``transform_test.py`` collect, their tests that use
 TensorFlow fail in both runs (and are listed as left out, with this reason),
 and their other tests are compared. Nothing is stood in where TensorFlow is
-installed.
+installed. The stand-ins go in when pytest loads this plugin, not on import:
+``--doctest-modules`` imports every file of ``haiku_oracle``, and a stand-in
+left in ``sys.modules`` there breaks ``importlib.util.find_spec("tensorflow")``
+for the rest of that process (etils calls it when JAX opens its compilation
+cache).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ def _stand_in(name: str) -> types.ModuleType:
     return module
 
 
-if importlib.util.find_spec("tensorflow") is None:
-    for _name in ("tensorflow", "jax.experimental.jax2tf"):
-        sys.modules[_name] = _stand_in(_name)
+def pytest_configure(config) -> None:
+    """Stands in for TensorFlow and jax2tf where TensorFlow is not installed."""
+    del config
+    if importlib.util.find_spec("tensorflow") is None:
+        for name in ("tensorflow", "jax.experimental.jax2tf"):
+            sys.modules.setdefault(name, _stand_in(name))
