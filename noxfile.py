@@ -14,7 +14,9 @@ runs is the test command in README.md (``.ci/run`` runs it).
   from 3.10 to 3.13, with the lowest declared JAX or the newest served;
   ``versions`` queues the cells the test command runs (``CI_MATRIX``).
 - ``extras``: builds all wheels and sdists and checks, in fresh venvs, what
-  ``haiku`` and its extras install (``tests/extras_check.py``).
+  ``haiku`` and its extras install (``tests/extras_check.py``), and that a
+  haiku-nets release adding or removing a name works on the unchanged
+  haiku-core wheel (``tests/plugin_release_check.py``).
 - ``lint`` (ruff) and ``typecheck`` (mypy on haiku-core).
 - ``quick`` (not in CI): the inner loop, every distribution's tests but
   the dm-haiku parity ones, in one venv (under 3 minutes warm).
@@ -534,9 +536,14 @@ SMOKE_EXAMPLES = [
 
 @nox.session
 def extras(session: nox.Session) -> None:
-    """Builds every wheel and sdist and checks what each extra of haiku installs."""
+    """Builds every wheel and sdist and checks what each extra of haiku installs.
+
+    Then releases haiku-nets twice against haiku-core's unchanged wheel, adding
+    a name and removing one (``tests/plugin_release_check.py``).
+    """
     session.install("uv", "packaging")
     session.run("python", str(ROOT / "tests" / "extras_check.py"), *session.posargs)
+    session.run("python", str(ROOT / "tests" / "plugin_release_check.py"))
 
 
 # Sphinx and the theme JAX, optax and dm-haiku use for their docs.
@@ -611,16 +618,20 @@ def bench(session: nox.Session) -> None:
     jitted train step, eager init/apply of the MLP, LSTM and Transformers),
     transformer_layer_norm.py (XLA fusions of LayerNorm formulations; Flax rows
     if Flax is installed), writing to benchmarks/results/; then
+    partitioning.py (per-device memory and step time of replicated, FSDP and
+    FSDP + tensor-parallel parameters on 8 devices), writing there too; then
     layer_stack_compile.py (compile time against depth), stateful_tracing.py
     (tracing cost inside hk.scan/hk.cond against model size) and import_time.py
     (start-up over import jax), which print.
     """
-    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]])
+    _install_local(session, [DISTRIBUTIONS["core"], DISTRIBUTIONS["nets"], DISTRIBUTIONS["rnn"]],
+                   "optax")
     with session.chdir(ROOT):
         session.run("python", "benchmarks/trace_overhead.py", *session.posargs)
         session.run("python", "benchmarks/step_time.py", "--out", "benchmarks/results/step_time_haiku")
         session.run("python", "benchmarks/transformer_layer_norm.py",
                     "--json", "benchmarks/results/transformer_layer_norm_haiku.json")
+        session.run("python", "benchmarks/partitioning.py", "--out", "benchmarks/results/partitioning")
         session.run("python", "benchmarks/layer_stack_compile.py")
         session.run("python", "benchmarks/stateful_tracing.py")
         session.run("python", "benchmarks/import_time.py")

@@ -16,13 +16,14 @@ are fresh::
 
     python tests/export_modules.py          # rewrites the modules
     python tests/export_modules.py --check  # exits 1 if one is stale
+    python tests/export_modules.py --plugin path/to/haiku-nets  # one plugin folder, anywhere
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import pathlib
+import runpy
 import sys
 from collections.abc import Sequence
 
@@ -69,18 +70,29 @@ def render(distribution: str, package: str, namespace: str, rows: Sequence[tuple
     return "\n".join(lines)
 
 
+def package_export_files(folder: pathlib.Path, distribution: str, package: str) -> dict[pathlib.Path, str]:
+    """The export modules of the plugin in ``folder`` (its project folder), with their sources.
+
+    The table is read from ``folder/src/<package>/_plugin.py`` itself, not from
+    the installed package, so this also renders a copy of a plugin (as
+    ``tests/plugin_release_check.py`` does for a new release).
+    """
+    source = folder / "src" / package
+    table = runpy.run_path(str(source / "_plugin.py"))["EXPORTS"]
+    by_namespace: dict[str, list[tuple[str, str]]] = {}
+    for namespace, name, target in table:
+        by_namespace.setdefault(namespace, []).append((name, target))
+    return {
+        source / f"{module_name(namespace)}.py": render(distribution, package, namespace, rows)
+        for namespace, rows in by_namespace.items()
+    }
+
+
 def expected_files() -> dict[pathlib.Path, str]:
     """Every export module of every official plugin, with its source."""
     files = {}
     for distribution, package in PLUGINS:
-        table = importlib.import_module(f"{package}._plugin").EXPORTS
-        by_namespace: dict[str, list[tuple[str, str]]] = {}
-        for namespace, name, target in table:
-            by_namespace.setdefault(namespace, []).append((name, target))
-        folder = ROOT / "packages" / distribution / "src" / package
-        for namespace, rows in by_namespace.items():
-            path = folder / f"{module_name(namespace)}.py"
-            files[path] = render(distribution, package, namespace, rows)
+        files.update(package_export_files(ROOT / "packages" / distribution, distribution, package))
     return files
 
 
@@ -92,7 +104,17 @@ def stale_files() -> list[pathlib.Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale modules")
+    parser.add_argument("--plugin", type=pathlib.Path, default=None,
+                        help="only this plugin's project folder (its import package is the "
+                             "folder name with '-' as '_'), e.g. a copy outside the repository")
     args = parser.parse_args(argv)
+    if args.plugin is not None:
+        folder = args.plugin.resolve()
+        files = package_export_files(folder, folder.name, folder.name.replace("-", "_"))
+        for path, text in files.items():
+            path.write_text(text)
+            print(f"wrote {path}")
+        return 0
     stale = stale_files()
     if args.check:
         for path in stale:

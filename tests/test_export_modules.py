@@ -59,3 +59,17 @@ def test_module_names_mirror_namespaces():
     assert export_modules.module_name("haiku") == "hk"
     assert export_modules.module_name("haiku.nets") == "hk_nets"
     assert {p.stem for p in FILES if p.parent.name == "haiku_nets"} == {"hk", "hk_nets", "hk_pad"}
+
+
+@pytest.mark.parametrize("package", [package for _, package in export_modules.PLUGINS])
+def test_every_row_names_a_name_its_module_declares(package):
+    """Each row's attribute is in its module's ``__all__``.
+
+    Not the converse: a private module's ``__all__`` also lists what the
+    distribution's other modules import from it (``zeros_state``,
+    ``BlockV1``), which is not public API.
+    """
+    table = importlib.import_module(f"{package}._plugin").EXPORTS
+    for namespace, name, target in table:
+        module, _, attr = target.partition(":")
+        assert attr in importlib.import_module(module).__all__, (namespace, name, target)

@@ -104,6 +104,16 @@ PAGES: dict[str, list[tuple[str, list[str]]]] = {
                         "experimental.jaxpr_info.css", "experimental.jaxpr_info.format_module",
                         "experimental.jaxpr_info.js", "experimental.jaxpr_info.Expression",
                         "experimental.jaxpr_info.Module"]),
+        ("Partitioning: rules for existing models",
+         ["experimental.partitioning.match_rules", "experimental.partitioning.check_specs",
+          "experimental.partitioning.named_shardings", "experimental.partitioning.sharded_init"]),
+        ("Partitioning: logical axes in modules",
+         ["experimental.partitioning.with_logical_axes",
+          "experimental.partitioning.LogicalAxesInit",
+          "experimental.partitioning.get_logical_axes", "experimental.partitioning.axis_rules",
+          "experimental.partitioning.logical_to_mesh", "experimental.partitioning.constrain",
+          "experimental.partitioning.layers_axis", "experimental.partitioning.stacked_axis"]),
+        ("Partitioning: SPMD programs", ["experimental.shard_map"]),
     ],
     "config": [
         ("Configuration", ["config.context", "config.set"]),
@@ -119,7 +129,10 @@ PAGES: dict[str, list[tuple[str, list[str]]]] = {
         ("Conditional computation", ["running_init"]),
         ("Functions", ["multinomial", "one_hot"]),
     ],
-    "plugins": [],
+    "plugins": [
+        ("What plugin code calls (haiku.extend)", ["extend.module_stack", "extend.ModuleCall",
+                                                   "extend.substitute_in_fast_eval_shape"]),
+    ],
 }
 
 # Namespace -> page for the names no section lists. A namespace missing here
@@ -136,4 +149,5 @@ CATCH_ALL = {
     "haiku.data_structures": "utilities",
     "haiku.testing": "utilities",
     "haiku.plugins": "plugins",
+    "haiku.extend": "plugins",
 }

@@ -2,7 +2,8 @@
 
 The API reference documents exactly these names: what ``dir()`` lists in
 ``haiku`` and in each of its namespaces (nested ones included, however a
-plugin adds them) and in ``haiku.plugins``, so a new name or namespace shows
+plugin adds them) and in ``haiku.plugins`` and ``haiku.extend`` (the plugin
+author's modules), so a new name or namespace shows
 up in the docs without editing them.
 """
 
@@ -12,7 +13,7 @@ import importlib
 import types
 from typing import Any, Iterator
 
-ROOT_MODULES = ("haiku", "haiku.plugins")
+ROOT_MODULES = ("haiku", "haiku.plugins", "haiku.extend")
 
 
 def _is_namespace(parent: str, name: str, value: Any) -> bool:
@@ -20,12 +21,12 @@ def _is_namespace(parent: str, name: str, value: Any) -> bool:
 
 
 def namespaces() -> list[str]:
-    """``haiku``, ``haiku.plugins`` and every namespace below them, parents first."""
+    """The root modules and every namespace below them, parents first."""
     found: list[str] = []
     todo = list(ROOT_MODULES)
     while todo:
         module_name = todo.pop(0)
-        if module_name in found:  # haiku.plugins is also an attribute of haiku
+        if module_name in found:  # a root module may also be an attribute of haiku
             continue
         found.append(module_name)
         module = importlib.import_module(module_name)
