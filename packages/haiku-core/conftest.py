@@ -6,10 +6,4 @@ holds the ``>>>`` examples of one section of the API reference). Those and the
 describes: names imported, an active ``init`` frame with an RNG key.
 """
 
-from pathlib import Path
-
-from haiku.pytest_doctest import haiku_doctest_frame, haiku_doctest_namespace, spec_file_collector
-
-__all__ = ["haiku_doctest_frame", "haiku_doctest_namespace"]
-
-pytest_collect_file = spec_file_collector(Path(__file__).parent / "tests" / "spec")
+pytest_plugins = ["haiku.pytest_doctest"]

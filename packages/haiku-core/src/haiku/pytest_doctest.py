@@ -8,21 +8,14 @@ docstrings the way Haiku's own documentation shows them: with ``hk``,
 ``init`` frame seeded with 42, so an example may call ``hk.get_parameter``,
 ``hk.next_rng_key`` or a module at the top level.
 
-Use it from a ``conftest.py``::
+Use it as a pytest plugin, from a ``conftest.py`` at the project's root::
 
-    from pathlib import Path
+    pytest_plugins = ["haiku.pytest_doctest"]
 
-    from haiku.pytest_doctest import (
-        haiku_doctest_frame,
-        haiku_doctest_namespace,
-        spec_file_collector,
-    )
-
-    # Collect every ``*.txt`` file of tests/spec/ as a doctest file.
-    pytest_collect_file = spec_file_collector(Path(__file__).parent / "tests" / "spec")
-
-Importing the two fixtures into the conftest activates them (they are
-``autouse``); they do nothing for items that are not doctests.
+It then also collects every ``*.txt`` file of ``tests/spec/`` (the ini
+option ``haiku_doctest_spec_dir`` changes the folder, relative to pytest's
+root) as a doctest file. Its two fixtures are ``autouse``; they do nothing
+for items that are not doctests.
 """
 
 from __future__ import annotations
@@ -47,7 +40,13 @@ from haiku._src import base as _base
 from haiku._src import plugin_namespace as _namespace
 from haiku._src import rng as _rng
 
-__all__ = ["haiku_doctest_frame", "haiku_doctest_namespace", "spec_file_collector"]
+__all__ = [
+    "haiku_doctest_frame",
+    "haiku_doctest_namespace",
+    "pytest_addoption",
+    "pytest_collect_file",
+    "spec_file_collector",
+]
 
 
 def __dir__() -> list[str]:
@@ -71,11 +70,20 @@ NAMESPACE = dict(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("haiku_doctest_spec_dir",
+                  "folder whose *.txt files are doctest files (relative to the root)",
+                  default="tests/spec")
+
+
 def spec_file_collector(spec_dir: Path) -> Callable[..., pytest.Collector | None]:
     """A ``pytest_collect_file`` hook collecting ``spec_dir/*.txt`` as doctests.
 
-    A file pytest's own doctest plugin already collects (named on the command
-    line, or matching ``--doctest-glob``) is left to it, so it runs once.
+    For a conftest below the root, where ``pytest_plugins`` is not allowed:
+    ``pytest_collect_file = spec_file_collector(Path(__file__).parent)``
+    (with the fixtures imported by name). A file pytest's own doctest plugin
+    already collects (named on the command line, or matching
+    ``--doctest-glob``) is left to it, so it runs once.
     """
     spec_dir = Path(spec_dir).resolve()
 
@@ -88,6 +96,13 @@ def spec_file_collector(spec_dir: Path) -> Callable[..., pytest.Collector | None
         return DoctestTextfile.from_parent(parent, path=file_path)
 
     return pytest_collect_file
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The plugin's hook: the ``haiku_doctest_spec_dir`` folder's ``*.txt`` files."""
+    config = parent.config
+    spec_dir = config.rootpath / config.getini("haiku_doctest_spec_dir")
+    return spec_file_collector(spec_dir)(file_path, parent)
 
 
 @pytest.fixture(autouse=True, scope="session")

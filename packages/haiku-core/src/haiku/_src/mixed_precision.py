@@ -41,7 +41,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from haiku._src import base
 from haiku._src import module as module_lib
 
 if TYPE_CHECKING:
@@ -101,31 +100,21 @@ _current: contextvars.ContextVar[Any] = contextvars.ContextVar(
 )
 
 
-def _call_with_policy(
-    module: Any,
-    frame: base.Frame,
-    run: Callable[..., Any],
-    method: Callable[..., Any],
-    method_name: str,
-    owner: type,
-    interceptors: tuple[Any, ...],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
+def _call_with_policy(call: module_lib.MethodCall) -> Any:
     """``module.py``'s method hook: runs one method call under its class's policy."""
-    entry = _registry.entries.get(type(module))
+    entry = _registry.entries.get(type(call.module))
     if entry is None:
-        return run(module, method, method_name, owner, interceptors, args, kwargs)
+        return call.run()
     policy = entry.policy
-    args, kwargs = policy.cast_to_compute((args, kwargs))
+    args, kwargs = policy.cast_to_compute((call.args, call.kwargs))
     token = _current.set(policy)
-    frame.creators.append(entry.creator)
-    frame.getters.append(entry.getter)
+    call.frame.creators.append(entry.creator)
+    call.frame.getters.append(entry.getter)
     try:
-        out = run(module, method, method_name, owner, interceptors, args, kwargs)
+        out = call.run(args, kwargs)
     finally:
-        _remove_last(frame.getters, entry.getter)
-        _remove_last(frame.creators, entry.creator)
+        _remove_last(call.frame.getters, entry.getter)
+        _remove_last(call.frame.creators, entry.creator)
         _current.reset(token)
     return policy.cast_to_output(out)
 

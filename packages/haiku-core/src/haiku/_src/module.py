@@ -22,7 +22,7 @@ import inspect
 import pprint
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import jax
 
@@ -107,12 +107,6 @@ def unique_and_canonical_name(module: Any, name: str, frame: base.Frame) -> str:
     return qualified
 
 
-# Set by haiku._src.mixed_precision while any policy is registered: called as
-# method_hook(module, frame, _run_method, method, method_name, owner, active,
-# args, kwargs) it runs the call under the policy of the module's class.
-method_hook: Callable[..., Any] | None = None
-
-
 def _run_method(self, method, method_name, owner, active, args, kwargs):
     """Calls ``method`` through the ``active`` method interceptors."""
     if not active:
@@ -120,6 +114,37 @@ def _run_method(self, method, method_name, owner, active, args, kwargs):
     bound = functools.partial(method, self)
     context = interception.MethodContext(self, method_name, bound, owner)
     return interception.run_interceptors(active, bound, context, args, kwargs)
+
+
+class MethodCall(NamedTuple):
+    """One call of a module method (``__init__`` included), as a method hook sees it."""
+
+    module: Any
+    frame: base.Frame
+    method: Callable[..., Any]
+    method_name: str
+    owner: type
+    interceptors: tuple[Any, ...]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def run(self, args: tuple[Any, ...] | None = None,
+            kwargs: dict[str, Any] | None = None) -> Any:
+        """Runs the call through the method interceptors, optionally with new arguments."""
+        return _run_method(self.module, self.method, self.method_name, self.owner,
+                           self.interceptors, self.args if args is None else args,
+                           self.kwargs if kwargs is None else kwargs)
+
+
+class MethodHook(Protocol):
+    """Wraps every module method call: returns what the call (``call.run()``) returns."""
+
+    def __call__(self, call: MethodCall) -> Any: ...
+
+
+# Set by haiku._src.mixed_precision while any policy is registered: it runs
+# each call under the policy of the module's class.
+method_hook: MethodHook | None = None
 
 
 def _wrap_method(method_name: str, method: Callable[..., Any], owner: type) -> Callable[..., Any]:
@@ -139,8 +164,7 @@ def _wrap_method(method_name: str, method: Callable[..., Any], owner: type) -> C
                 return method(self, *args, **kwargs)
             if method_hook is not None:
                 return method_hook(
-                    self, frame, _run_method, method, method_name, owner, active, args, kwargs
-                )
+                    MethodCall(self, frame, method, method_name, owner, active, args, kwargs))
             return _run_method(self, method, method_name, owner, active, args, kwargs)
         finally:
             frame.pop_module()
@@ -273,7 +297,7 @@ class ModuleMetaclass(abc.ABCMeta):
         try:
             active = interception.interceptors.get()
             if method_hook is not None:
-                method_hook(module, frame, _run_method, init, "__init__", cls, active, args, kwargs)
+                method_hook(MethodCall(module, frame, init, "__init__", cls, active, args, kwargs))
             elif active:
                 bound = functools.partial(init, module)
                 context = interception.MethodContext(module, "__init__", bound, cls)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from haiku_nets._src.data_format import get_channel_index
-from haiku_nets._src.layer_norm import (
+from haiku_nets._src.norm_helpers import (
     broadcast_to_rank,
     check_call_scale_offset,
     check_scale_offset_init,
@@ -100,8 +100,9 @@ class BatchNorm(hk.Module):
           name: The module name.
         """
         super().__init__(name=name)
-        check_scale_offset_init(self.module_name, create_scale, create_offset,
-                                scale_init, offset_init)
+        check_scale_offset_init(self.module_name, create_scale=create_scale,
+                                create_offset=create_offset, scale_init=scale_init,
+                                offset_init=offset_init)
         if cross_replica_axis is None and cross_replica_axis_index_groups is not None:
             # dm-haiku's wording, missing space included, so that regexes match.
             raise ValueError(
@@ -146,8 +147,8 @@ class BatchNorm(hk.Module):
         Returns:
           The array, normalized across the reduction axes.
         """
-        check_call_scale_offset(self.module_name, self.create_scale, self.create_offset,
-                                scale, offset)
+        check_call_scale_offset(self.module_name, create_scale=self.create_scale,
+                                create_offset=self.create_offset, scale=scale, offset=offset)
 
         shape = tuple(inputs.shape)
         rank = len(shape)

@@ -221,26 +221,10 @@ class Conv1DTranspose(ConvNDTranspose):
         mask: jax.Array | None = None,
         name: str | None = None,
     ):
-        """Initializes the module.
+        """:class:`ConvNDTranspose` with ``num_spatial_dims=1``; its arguments less that one.
 
-        Args:
-          output_channels: Number of output channels.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 1.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 1. Defaults to 1.
-          output_shape: Output shape of the spatial dimensions of a transpose
-            convolution. Can be either an integer or an iterable of integers.
-            If ``None``, a default shape is automatically calculated.
-          padding: Optional padding algorithm. Either ``VALID`` or ``SAME``.
-            Defaults to ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input. Either ``NWC`` or ``NCW``.
-            By default, ``NWC``.
-          mask: Optional mask of the weights.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        1; ``data_format`` is ``NWC`` (the default) or ``NCW``.
         """
         super().__init__(
             num_spatial_dims=1,
@@ -280,26 +264,10 @@ class Conv2DTranspose(ConvNDTranspose):
         mask: jax.Array | None = None,
         name: str | None = None,
     ):
-        """Initializes the module.
+        """:class:`ConvNDTranspose` with ``num_spatial_dims=2``; its arguments less that one.
 
-        Args:
-          output_channels: Number of output channels.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 2.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 2. Defaults to 1.
-          output_shape: Output shape of the spatial dimensions of a transpose
-            convolution. Can be either an integer or an iterable of integers.
-            If ``None``, a default shape is automatically calculated.
-          padding: Optional padding algorithm. Either ``VALID`` or ``SAME``.
-            Defaults to ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input. Either ``NHWC`` or
-            ``NCHW``. By default, ``NHWC``.
-          mask: Optional mask of the weights.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        2; ``data_format`` is ``NHWC`` (the default) or ``NCHW``.
         """
         super().__init__(
             num_spatial_dims=2,
@@ -340,26 +308,10 @@ class Conv3DTranspose(ConvNDTranspose):
         mask: jax.Array | None = None,
         name: str | None = None,
     ):
-        """Initializes the module.
+        """:class:`ConvNDTranspose` with ``num_spatial_dims=3``; its arguments less that one.
 
-        Args:
-          output_channels: Number of output channels.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 3.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 3. Defaults to 1.
-          output_shape: Output shape of the spatial dimensions of a transpose
-            convolution. Can be either an integer or an iterable of integers.
-            If ``None``, a default shape is automatically calculated.
-          padding: Optional padding algorithm. Either ``VALID`` or ``SAME``.
-            Defaults to ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input. Either ``NDHWC`` or
-            ``NCDHW``. By default, ``NDHWC``.
-          mask: Optional mask of the weights.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        3; ``data_format`` is ``NDHWC`` (the default) or ``NCDHW``.
         """
         super().__init__(
             num_spatial_dims=3,

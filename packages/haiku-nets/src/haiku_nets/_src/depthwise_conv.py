@@ -179,27 +179,11 @@ class DepthwiseConv1D(DepthwiseConvND):
         data_format: str = "NWC",
         name: str | None = None,
     ):
-        """Construct a 1D Depthwise Convolution.
+        """:class:`DepthwiseConvND` with ``num_spatial_dims=1``; its arguments less that one.
 
-        Args:
-          channel_multiplier: Multiplicity of output channels. To keep the
-            number of output channels the same as the number of input channels,
-            set 1.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 1.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 1. Defaults to 1.
-          rate: Optional kernel dilation rate. Either an integer or a sequence
-            of length 1. Defaults to 1.
-          padding: Optional padding algorithm. Either ``VALID``, ``SAME``, a
-            sequence of ``(before, after)`` pairs or pad functions. Defaults to
-            ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input: ``NWC`` (the default),
-            ``NCW``, ``channels_last`` or ``channels_first``.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        1; ``data_format`` is ``NWC`` (the default) or ``NCW``
+        (or ``channels_last``, ``channels_first``).
         """
         super().__init__(
             num_spatial_dims=1,
@@ -239,27 +223,11 @@ class DepthwiseConv2D(DepthwiseConvND):
         data_format: str = "NHWC",
         name: str | None = None,
     ):
-        """Construct a 2D Depthwise Convolution.
+        """:class:`DepthwiseConvND` with ``num_spatial_dims=2``; its arguments less that one.
 
-        Args:
-          channel_multiplier: Multiplicity of output channels. To keep the
-            number of output channels the same as the number of input channels,
-            set 1.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 2.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 2. Defaults to 1.
-          rate: Optional kernel dilation rate. Either an integer or a sequence
-            of length 2. Defaults to 1.
-          padding: Optional padding algorithm. Either ``VALID``, ``SAME``, a
-            sequence of ``(before, after)`` pairs or pad functions. Defaults to
-            ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input: ``NHWC`` (the default),
-            ``NCHW``, ``channels_last`` or ``channels_first``.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        2; ``data_format`` is ``NHWC`` (the default) or ``NCHW``
+        (or ``channels_last``, ``channels_first``).
         """
         super().__init__(
             num_spatial_dims=2,
@@ -301,27 +269,11 @@ class DepthwiseConv3D(DepthwiseConvND):
         data_format: str = "NDHWC",
         name: str | None = None,
     ):
-        """Construct a 3D Depthwise Convolution.
+        """:class:`DepthwiseConvND` with ``num_spatial_dims=3``; its arguments less that one.
 
-        Args:
-          channel_multiplier: Multiplicity of output channels. To keep the
-            number of output channels the same as the number of input channels,
-            set 1.
-          kernel_shape: The shape of the kernel. Either an integer or a
-            sequence of length 3.
-          stride: Optional stride for the kernel. Either an integer or a
-            sequence of length 3. Defaults to 1.
-          rate: Optional kernel dilation rate. Either an integer or a sequence
-            of length 3. Defaults to 1.
-          padding: Optional padding algorithm. Either ``VALID``, ``SAME``, a
-            sequence of ``(before, after)`` pairs or pad functions. Defaults to
-            ``SAME``.
-          with_bias: Whether to add a bias. By default, true.
-          w_init: Optional weight initialization. By default, truncated normal.
-          b_init: Optional bias initialization. By default, zeros.
-          data_format: The data format of the input: ``NDHWC`` (the default),
-            ``NCDHW``, ``channels_last`` or ``channels_first``.
-          name: The name of the module.
+        ``kernel_shape``, ``stride`` and ``rate`` are an int or a sequence of
+        3; ``data_format`` is ``NDHWC`` (the default) or ``NCDHW``
+        (or ``channels_last``, ``channels_first``).
         """
         super().__init__(
             num_spatial_dims=3,

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from haiku_nets._src.data_format import get_channel_index
-from haiku_nets._src.layer_norm import (
+from haiku_nets._src.norm_helpers import (
     AxisOrAxes,
     check_axis,
     check_call_scale_offset,
@@ -91,8 +91,9 @@ class GroupNorm(hk.Module):
           name: Name of the module.
         """
         super().__init__(name=name)
-        check_scale_offset_init(self.module_name, create_scale, create_offset,
-                                scale_init, offset_init)
+        check_scale_offset_init(self.module_name, create_scale=create_scale,
+                                create_offset=create_offset, scale_init=scale_init,
+                                offset_init=offset_init)
         self.groups = groups
         self.axis = check_axis(axis, self.module_name)
         self.create_scale = create_scale
@@ -132,7 +133,8 @@ class GroupNorm(hk.Module):
                 "The rank of the inputs cannot change between calls, the original call was "
                 f"rank={self.rank} but this call was rank={rank}. ({name}: got inputs of "
                 f"shape {shape}; the first call had shape {self.first_input_shape}.)")
-        check_call_scale_offset(name, self.create_scale, self.create_offset, scale, offset)
+        check_call_scale_offset(name, create_scale=self.create_scale,
+                                create_offset=self.create_offset, scale=scale, offset=offset)
         if not shape:
             raise ValueError(f"{name}: inputs must have at least one dimension, got shape ().")
         channel_axis = self.channel_index % rank

@@ -6,7 +6,7 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
-from haiku_nets._src.layer_norm import AxisOrAxes, check_axis, param_shape, resolve_axes
+from haiku_nets._src.norm_helpers import AxisOrAxes, check_axis, param_shape, resolve_axes
 
 __all__ = ["RMSNorm"]
 
