@@ -17,7 +17,8 @@ runs is the test command in README.md (``.ci/run`` runs it).
   ``haiku`` and its extras install (``tests/extras_check.py``), and that a
   haiku-nets release adding or removing a name works on the unchanged
   haiku-core wheel (``tests/plugin_release_check.py``).
-- ``lint`` (ruff) and ``typecheck`` (mypy on haiku-core).
+- ``lint`` (ruff) and ``typecheck`` (mypy on every distribution and the
+  sample plugin, and on user code against the stubs).
 - ``quick`` (not in CI): the inner loop, every distribution's tests but
   the dm-haiku parity ones, in one venv (under 3 minutes warm).
 - ``stubs`` (not in CI): regenerates the plugins' public export modules
@@ -594,18 +595,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Type-checks haiku-core's sources, and user code against its stubs, with mypy.
+    """Type-checks every distribution's sources and the sample plugin's, and user code, with mypy.
 
-    Once as Python 3.10 and once as Python 3.13 (the matrix's ends).
-
-    Every distribution is installed: haiku-core's stubs for the lazy
-    namespaces refer to the classes the other distributions provide.
+    Once as Python 3.10 and once as Python 3.13 (the matrix's ends). User
+    code is checked against haiku-core's stubs of the lazy namespaces, which
+    re-export the other distributions' public export modules.
     """
-    _install_local(session, list(DISTRIBUTIONS.values()), "mypy>=1.10", *TEST_DEPS)
+    _install_local(session, [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN], "mypy>=1.10", *TEST_DEPS)
+    packages = [_import_package(f) for f in [*DISTRIBUTIONS.values(), SAMPLE_PLUGIN]]
     with session.chdir(ROOT):
         # For the oldest and the newest Python the distributions support.
         for python in (MATRIX_PYTHONS[0], MATRIX_PYTHONS[-1]):
-            session.run("mypy", "--python-version", python, *(session.posargs or ["-p", "haiku"]))
+            session.run("mypy", "--python-version", python,
+                        *(session.posargs or [a for p in packages for a in ("-p", p)]))
             # User code type-checks against the stubs of the lazy namespaces.
             session.run("mypy", "--python-version", python, "tests/typecheck/user_code.py")
 

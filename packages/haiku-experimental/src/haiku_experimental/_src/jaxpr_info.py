@@ -323,7 +323,7 @@ def make_model_info(
     """
     if not callable(f):
         raise TypeError(f"make_model_info expects a function, got {type(f).__name__}: {f!r}")
-    root_name = name or getattr(f, "__name__", "f")
+    root_name: str = name or getattr(f, "__name__", None) or "f"
 
     def wrapped(*args: Any, **kwargs: Any) -> Module:
         stats: dict[str, _ModuleStats] = {}

@@ -154,7 +154,8 @@ class GroupNorm(hk.Module):
             axes = resolve_axes(self.axis, shape, name)
             grouped_axes = tuple(a if a < channel_axis else a + 1 for a in axes)
         else:
-            grouped_axes = tuple(self.axis)
+            assert isinstance(self.axis, tuple)  # set to the grouped axes by the first call
+            grouped_axes = self.axis
         grouped_shape = shape[:channel_axis] + (groups, channels // groups) + shape[channel_axis + 1:]
 
         grouped = x.reshape(grouped_shape)

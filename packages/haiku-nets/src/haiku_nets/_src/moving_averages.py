@@ -110,7 +110,8 @@ class ExponentialMovingAverage(hk.Module):
                 "Passing a value into initialize instead of a shape/dtype is deprecated. "
                 "Update your code to use: `ema.initialize(v.shape, v.dtype)`.",
                 category=DeprecationWarning, stacklevel=2)
-            shape, dtype = shape.shape, shape.dtype
+            value: Any = shape
+            shape, dtype = value.shape, value.dtype
         hk.get_state("hidden", shape, dtype, init=jnp.zeros)
         hk.get_state("average", shape, dtype, init=jnp.zeros)
 
