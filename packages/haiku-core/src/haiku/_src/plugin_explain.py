@@ -36,18 +36,14 @@ def _with_cause(error: BaseException, cause: BaseException | None) -> BaseExcept
     return error
 
 
-def _find(records: Sequence[Any], name: str) -> Any:
-    for record in records:
-        if record.name == name and record.status == _LOADED:
-            return record
-    for record in records:
-        if record.name == name:
-            return record
-    return None
+def find_record(records: Sequence[Any], name: str) -> Any:
+    """The plugin called ``name``: the loaded one if several were found, else None."""
+    found = [record for record in records if record.name == name]
+    return next((r for r in found if r.status == _LOADED), found[0] if found else None)
 
 
 def _describe(records: Sequence[Any], plugin: str) -> str:
-    record = _find(records, plugin)
+    record = find_record(records, plugin)
     return record.describe() if record is not None else f"plugin {plugin!r}"
 
 
@@ -81,7 +77,7 @@ def _missing_official(
 ) -> BaseException:
     shown = display(qualname)
     if dist is official.CORE:
-        core = _find(records, "core")
+        core = find_record(records, "core")
         if core is not None and core.status != _LOADED:
             message = f"{shown} is provided by haiku-core, but its {_status(core)}"
             return _with_cause(MissingPluginError(message, name=name), core.cause)

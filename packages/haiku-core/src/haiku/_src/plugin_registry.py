@@ -111,8 +111,7 @@ class _State:
 
     def find(self, name: str) -> PluginInfo | None:
         """The plugin called ``name``: the loaded one if several were found."""
-        found = [info for info in self.plugins if info.name == name]
-        return next((i for i in found if i.status == "loaded"), found[0] if found else None)
+        return plugin_explain.find_record(self.plugins, name)
 
     def replace(self, old: PluginInfo, new: PluginInfo) -> None:
         self.plugins[self.plugins.index(old)] = new
