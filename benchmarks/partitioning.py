@@ -53,7 +53,6 @@ from jax.sharding import NamedSharding, PartitionSpec as P  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import model_parallel  # noqa: E402
-from transformer_lm import load_corpus, transformer_lm  # noqa: E402
 
 partitioning = hk.experimental.partitioning
 
@@ -123,24 +122,12 @@ def step_seconds(layouts: list[Layout], repeats: int, inner: int) -> dict[str, f
 def measure(args: argparse.Namespace) -> dict:
     if jax.device_count() < DEVICES:
         raise SystemExit(f"needs {DEVICES} devices, JAX sees {jax.device_count()}")
-    text = load_corpus("zen")
-    chars = sorted(set(text))
-    data = np.array([chars.index(c) for c in text], dtype=np.int32)
+    data, vocab_size = model_parallel.load_tokens()
     starts = np.random.default_rng(0).integers(0, len(data) - args.seq_len - 1, args.batch_size)
     windows = data[starts[:, None] + np.arange(args.seq_len + 1)]
-    model = hk.without_apply_rng(hk.transform(lambda tokens: transformer_lm(
-        tokens, vocab_size=len(chars), d_model=args.d_model, num_heads=args.heads,
-        num_layers=args.layers)))
+    model = model_parallel.make_model(vocab_size, args.d_model, args.heads, args.layers)
     optimizer = optax.adam(1e-3)
-
-    def train_step(params, opt_state, windows):
-        def loss_fn(params):
-            logits = model.apply(params, windows[:, :-1])
-            return optax.softmax_cross_entropy_with_integer_labels(logits, windows[:, 1:]).mean()
-
-        loss, grads = jax.value_and_grad(loss_fn)(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+    train_step = model_parallel.make_train_step(model, optimizer)
 
     key, sample = jax.random.PRNGKey(0), windows[:1, :-1]
     layouts = [Layout(name, model, optimizer, train_step, key, sample, windows)

@@ -157,19 +157,22 @@ def per_device_bytes(tree) -> int:
                for s in leaf.addressable_shards if s.device == first)
 
 
-def main(argv: list[str] | None = None) -> list[float]:
-    args = ARGS if argv is None else parse_args(argv)
-    if args.distributed:
-        # On CPUs the processes exchange data through gloo (GPUs and TPUs have their own).
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-        jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+def load_tokens() -> tuple[np.ndarray, int]:
+    """The corpus as character ids, and how many distinct characters it has."""
     text = load_corpus("zen")
     chars = sorted(set(text))
-    data = np.array([chars.index(c) for c in text], dtype=np.int32)
-    model = hk.without_apply_rng(hk.transform(lambda tokens: transformer_lm(
-        tokens, vocab_size=len(chars), d_model=args.d_model, num_heads=args.heads,
-        num_layers=args.layers)))
-    optimizer = optax.adamw(args.learning_rate, weight_decay=1e-4)
+    return np.array([chars.index(c) for c in text], dtype=np.int32), len(chars)
+
+
+def make_model(vocab_size: int, d_model: int, num_heads: int, num_layers: int) -> hk.Transformed:
+    """``transformer_lm`` transformed, without an apply RNG."""
+    return hk.without_apply_rng(hk.transform(lambda tokens: transformer_lm(
+        tokens, vocab_size=vocab_size, d_model=d_model, num_heads=num_heads,
+        num_layers=num_layers)))
+
+
+def make_train_step(model: hk.Transformed, optimizer: optax.GradientTransformation):
+    """``(params, opt_state, windows) -> (params, opt_state, loss)``: next-character loss."""
 
     def train_step(params, opt_state, windows):
         def loss_fn(params):
@@ -179,6 +182,20 @@ def main(argv: list[str] | None = None) -> list[float]:
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
+
+    return train_step
+
+
+def main(argv: list[str] | None = None) -> list[float]:
+    args = ARGS if argv is None else parse_args(argv)
+    if args.distributed:
+        # On CPUs the processes exchange data through gloo (GPUs and TPUs have their own).
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+    data, vocab_size = load_tokens()
+    model = make_model(vocab_size, args.d_model, args.heads, args.layers)
+    optimizer = optax.adamw(args.learning_rate, weight_decay=1e-4)
+    train_step = make_train_step(model, optimizer)
 
     key, sample = jax.random.PRNGKey(args.seed), data[None, :args.seq_len]
     print(f"{jax.device_count()} devices ({jax.process_count()} process(es)): "

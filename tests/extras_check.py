@@ -35,6 +35,7 @@ normally served from uv's cache.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.parser
 import json
 import os
@@ -45,6 +46,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -102,6 +104,29 @@ class Checker:
         if not ok:
             self.failures.append(what + (f": {detail}" if detail else ""))
         return ok
+
+    def summary(self, what: str) -> int:
+        """Prints every failure (or that all passed); the exit code."""
+        if self.failures:
+            print(f"\n{len(self.failures)} check(s) failed:")
+            for failure in self.failures:
+                print(f"  - {failure}")
+            return 1
+        print(f"\nall {what} passed")
+        return 0
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder, removed afterwards unless ``keep``."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        if keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def uv_command() -> list[str]:
@@ -488,9 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--skip-build needs --dist")
 
     uv = uv_command()
-    workdir = Path(tempfile.mkdtemp(prefix="haiku-extras-"))
     c = Checker()
-    try:
+    with scratch_folder("haiku-extras-", args.keep) as workdir:
         dist = args.dist.resolve() if args.dist else workdir / "dist"
         if not args.skip_build and args.only != ["readme"]:
             if dist.exists():
@@ -504,18 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                 c.check(False, "install checks", "skipped: some artifacts are missing")
         if not args.only or "readme" in args.only:
             check_readme_install(workdir, c)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if c.failures:
-        print(f"\n{len(c.failures)} check(s) failed:")
-        for failure in c.failures:
-            print(f"  - {failure}")
-        return 1
-    print("\nall extras checks passed")
-    return 0
+    return c.summary("extras checks")
 
 
 if __name__ == "__main__":

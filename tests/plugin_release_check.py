@@ -35,13 +35,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from extras_check import Checker, run, uv_command  # noqa: E402
+from extras_check import Checker, run, scratch_folder, uv_command  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ROOT / "packages" / "haiku-nets"
@@ -228,23 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="haiku-plugin-release-"))
     c = Checker()
-    try:
+    with scratch_folder("haiku-plugin-release-", args.keep) as workdir:
         check(workdir, c)
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if c.failures:
-        print(f"\n{len(c.failures)} check(s) failed:")
-        for failure in c.failures:
-            print(f"  - {failure}")
-        return 1
-    print("\nall plugin release checks passed")
-    return 0
-
+    return c.summary("plugin release checks")
 
 if __name__ == "__main__":
     sys.exit(main())
