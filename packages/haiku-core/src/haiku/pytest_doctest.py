@@ -45,6 +45,7 @@ __all__ = [
     "haiku_doctest_namespace",
     "pytest_addoption",
     "pytest_collect_file",
+    "pytest_configure",
     "spec_file_collector",
 ]
 
@@ -98,11 +99,17 @@ def spec_file_collector(spec_dir: Path) -> Callable[..., pytest.Collector | None
     return pytest_collect_file
 
 
+_SPEC_COLLECTOR = pytest.StashKey[Callable[..., "pytest.Collector | None"]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    spec_dir = config.rootpath / config.getini("haiku_doctest_spec_dir")
+    config.stash[_SPEC_COLLECTOR] = spec_file_collector(spec_dir)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """The plugin's hook: the ``haiku_doctest_spec_dir`` folder's ``*.txt`` files."""
-    config = parent.config
-    spec_dir = config.rootpath / config.getini("haiku_doctest_spec_dir")
-    return spec_file_collector(spec_dir)(file_path, parent)
+    return parent.config.stash[_SPEC_COLLECTOR](file_path, parent)
 
 
 @pytest.fixture(autouse=True, scope="session")
